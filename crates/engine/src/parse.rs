@@ -360,10 +360,30 @@ fn read_list(cx: &mut Cx, collected: &mut Collected, object: &Object, depth: usi
     let Ok(Some(items)) = cx.seq(object.get("items"), "items") else {
         return;
     };
+    // `kubectl get pods -o json` gives a `PodList` whose items have no `kind`/`apiVersion`.
+    let item_kind = object.kind.strip_suffix("List").filter(|k| !k.is_empty());
     for (i, item) in items.iter().enumerate() {
-        match &item.value {
-            Value::Map(_) => read_object(cx, collected, item, depth + 1),
-            other => cx.report(messages::wrong_type(
+        match (&item.value, item_kind) {
+            (Value::Map(entries), Some(kind)) if item.get("kind").is_none() => {
+                let mut entries = entries.clone();
+                let scalar = |text: &str| Node {
+                    value: Value::Str(text.to_owned()),
+                    span: item.span,
+                    style: None,
+                };
+                entries.push((scalar("kind"), scalar(kind)));
+                if item.get("apiVersion").is_none() && !object.api_version.is_empty() {
+                    entries.push((scalar("apiVersion"), scalar(&object.api_version)));
+                }
+                let typed = Node {
+                    value: Value::Map(entries),
+                    span: item.span,
+                    style: None,
+                };
+                read_object(cx, collected, &typed, depth + 1);
+            }
+            (Value::Map(_), _) => read_object(cx, collected, item, depth + 1),
+            (other, _) => cx.report(messages::wrong_type(
                 "a mapping",
                 &format!("items[{i}]"),
                 other.kind_name(),
@@ -495,7 +515,11 @@ fn read_service_port(cx: &mut Cx, item: &Node, path: &str) -> Option<ServicePort
             }
         },
         Ok(None) => {
-            cx.report(messages::missing_field(&port_path, "Service", item.span));
+            cx.report(messages::missing_field(
+                &port_path,
+                "Service port",
+                item.span,
+            ));
             return None;
         }
         Err(Invalid) => return None,

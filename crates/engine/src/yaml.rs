@@ -208,25 +208,28 @@ fn only_directives(segment: &str) -> bool {
     any_directive
 }
 
-/// Char index (saphyr) → byte offset in the whole source.
+/// Char index (saphyr) → byte offset in the whole source, through any lenient patches.
 struct Offsets {
     base: usize,
-    /// `None` when the segment is ASCII (char index = byte index).
+    /// `None` when the parsed text is ASCII (char index = byte index).
     table: Option<Vec<u32>>,
     len: usize,
+    /// Spaces inserted by [`indent_quoted_scalar`]: (offset in the parsed text, count), ascending.
+    insertions: Vec<(usize, usize)>,
 }
 
 impl Offsets {
-    fn new(slice: &str, base: usize) -> Offsets {
-        let table = if slice.is_ascii() {
+    fn new(parsed: &str, base: usize, insertions: Vec<(usize, usize)>) -> Offsets {
+        let table = if parsed.is_ascii() {
             None
         } else {
-            Some(slice.char_indices().map(|(i, _)| i as u32).collect())
+            Some(parsed.char_indices().map(|(i, _)| i as u32).collect())
         };
         Offsets {
             base,
             table,
-            len: slice.len(),
+            len: parsed.len(),
+            insertions,
         }
     }
     fn byte(&self, char_index: usize) -> usize {
@@ -234,8 +237,20 @@ impl Offsets {
             None => char_index.min(self.len),
             Some(t) => t.get(char_index).map_or(self.len, |&b| b as usize),
         };
-        self.base + local
+        self.base + original_offset(local, &self.insertions)
     }
+}
+
+/// Offset in the patched text → offset in the original text.
+fn original_offset(patched: usize, insertions: &[(usize, usize)]) -> usize {
+    let mut removed = 0;
+    for &(at, count) in insertions {
+        if at >= patched {
+            break;
+        }
+        removed += count.min(patched - at);
+    }
+    patched - removed
 }
 
 enum Frame {
@@ -266,6 +281,9 @@ struct Builder<'d> {
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
+/// At most this many lenient re-parses per document.
+const MAX_PATCHES: usize = 32;
+
 fn parse_segment(
     source: SourceId,
     slice: &str,
@@ -273,10 +291,107 @@ fn parse_segment(
     documents: &mut Vec<Document>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let doc_span = Span::new(source, base, base + slice.len());
+    let mut text = std::borrow::Cow::Borrowed(slice);
+    let mut insertions: Vec<(usize, usize)> = Vec::new();
+    let mut lenient: Vec<Diagnostic> = Vec::new();
+    let mut last_patch = None;
+    for _ in 0..MAX_PATCHES {
+        let mut docs = Vec::new();
+        let mut diags = Vec::new();
+        let offsets = Offsets::new(&text, base, insertions.clone());
+        let error = parse_once(source, &text, slice.len(), offsets, &mut docs, &mut diags);
+        let Some((info, at_char)) = error else {
+            diagnostics.extend(lenient);
+            diagnostics.extend(diags);
+            documents.extend(docs);
+            return;
+        };
+        // libyaml (and so `kubectl`) accepts continuation lines of a quoted scalar that are less
+        // indented than the mapping around it; saphyr does not. Re-indent them and parse again.
+        let at = Offsets::new(&text, 0, Vec::new()).byte(at_char);
+        if info == "invalid indentation in quoted scalar" && last_patch != Some(at) {
+            last_patch = Some(at);
+            if let Some(patched) = indent_quoted_scalar(&text, at, &mut insertions) {
+                let original = base + original_offset(at, &insertions);
+                let end = slice
+                    .get(original - base..)
+                    .and_then(|s| s.chars().next())
+                    .map_or(original, |c| original + c.len_utf8());
+                lenient.push(messages::yaml_quoted_indent(Span::new(
+                    source, original, end,
+                )));
+                text = std::borrow::Cow::Owned(patched);
+                continue;
+            }
+        }
+        let original = base + original_offset(at, &insertions);
+        let end = slice
+            .get(original.saturating_sub(base)..)
+            .and_then(|s| s.chars().next())
+            .map_or(original, |c| original + c.len_utf8());
+        diagnostics.extend(lenient);
+        diagnostics.extend(diags);
+        diagnostics.push(messages::yaml_syntax(
+            &info,
+            Span::new(source, original, end),
+        ));
+        // The document is dropped; later documents of the source are still read.
+        return;
+    }
+}
+
+/// Insert spaces after every line break inside the quoted scalar that starts at byte `quote`,
+/// so its continuation lines are indented past the quote's column. `None` if it is not a quote
+/// or is not closed.
+fn indent_quoted_scalar(
+    text: &str,
+    quote: usize,
+    insertions: &mut Vec<(usize, usize)>,
+) -> Option<String> {
+    let bytes = text.as_bytes();
+    let q = *bytes.get(quote)?;
+    if q != b'\'' && q != b'"' {
+        return None;
+    }
+    let line_start = text.get(..quote)?.rfind('\n').map_or(0, |i| i + 1);
+    let pad = text.get(line_start..quote)?.chars().count() + 1;
+    // Find the closing quote.
+    let mut i = quote + 1;
+    let close = loop {
+        match bytes.get(i) {
+            None => return None,
+            Some(b'\\') if q == b'"' => i += 2,
+            Some(b'\'') if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            Some(&b) if b == q => break i,
+            Some(_) => i += 1,
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str(text.get(..quote)?);
+    for ch in text.get(quote..close)?.chars() {
+        out.push(ch);
+        if ch == '\n' {
+            insertions.push((out.len(), pad));
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    out.push_str(text.get(close..)?);
+    Some(out)
+}
+
+/// One parse of a (possibly patched) segment. Returns the first syntax error (info, char index).
+fn parse_once(
+    source: SourceId,
+    text: &str,
+    original_len: usize,
+    offsets: Offsets,
+    documents: &mut Vec<Document>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(String, usize)> {
+    let doc_span = Span::new(source, offsets.base, offsets.base + original_len);
     let mut builder = Builder {
         source,
-        offsets: Offsets::new(slice, base),
+        offsets,
         stack: Vec::new(),
         skip: 0,
         skip_start: 0,
@@ -285,24 +400,12 @@ fn parse_segment(
         root: None,
         diagnostics,
     };
-    let mut parser = Parser::new_from_str(slice);
+    let mut parser = Parser::new_from_str(text);
     let mut in_document = false;
     loop {
         match parser.next_event() {
             None => break,
-            Some(Err(err)) => {
-                let at = builder.offsets.byte(err.marker().index());
-                let end = slice
-                    .get(at.saturating_sub(base)..)
-                    .and_then(|s| s.chars().next())
-                    .map_or(at, |c| at + c.len_utf8());
-                builder.diagnostics.push(messages::yaml_syntax(
-                    err.info(),
-                    Span::new(source, at, end),
-                ));
-                // The document is dropped; later documents of the source are still read.
-                return;
-            }
+            Some(Err(err)) => return Some((err.info().to_owned(), err.marker().index())),
             Some(Ok((event, span))) => {
                 let start = builder.offsets.byte(span.start.index());
                 let end = builder.offsets.byte(span.end.index()).max(start);
@@ -332,6 +435,7 @@ fn parse_segment(
             span: doc_span,
         });
     }
+    None
 }
 
 impl Builder<'_> {

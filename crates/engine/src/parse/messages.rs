@@ -15,6 +15,15 @@ pub(crate) fn yaml_syntax(info: &str, span: Span) -> Diagnostic {
         .with_help("this document is skipped; the other documents are still read")
 }
 
+pub(crate) fn yaml_quoted_indent(span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        "PP1018",
+        "continuation lines of this quoted string are not indented",
+        span,
+    )
+    .with_help("`kubectl` accepts this, strict YAML parsers do not; indent the lines past the key")
+}
+
 pub(crate) fn yaml_too_deep(max: usize, span: Span) -> Diagnostic {
     Diagnostic::error(
         "PP1007",
@@ -107,9 +116,9 @@ pub(crate) fn missing_name(kind: &str, span: Span) -> Diagnostic {
         .with_help("the object is skipped")
 }
 
-pub(crate) fn missing_field(path: &str, kind: &str, span: Span) -> Diagnostic {
-    Diagnostic::error("PP1010", format!("`{kind}` has no `{path}`"), span)
-        .with_help("the object is skipped")
+pub(crate) fn missing_field(path: &str, skipped: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("PP1010", format!("missing `{path}`"), span)
+        .with_help(format!("the {skipped} is skipped"))
 }
 
 pub(crate) fn duplicate_object(kind: &str, qualified_name: &str, span: Span) -> Diagnostic {

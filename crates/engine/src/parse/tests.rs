@@ -1,4 +1,5 @@
 //! Unit tests for the parse layer: one helper, one input per test.
+#![allow(clippy::panic, reason = "tests fail by panicking")]
 
 use super::*;
 use crate::diagnostics::Severity;

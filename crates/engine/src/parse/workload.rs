@@ -159,7 +159,7 @@ fn read_template(
     let template = match cx.map(template, path) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            cx.report(messages::missing_field(path, &object.kind, object.span));
+            cx.report(messages::missing_field(path, "object", object.span));
             return None;
         }
         Err(Invalid) => return None,
@@ -242,6 +242,12 @@ fn controller_owner(cx: &mut Cx, metadata: Option<&Node>) -> Option<(String, Str
         if kind == "Node" || name.is_empty() {
             return None;
         }
+        // netpol-analyzer prints an owner without `kind` as `[Pod]`.
+        let kind = if kind.is_empty() {
+            "Pod".to_owned()
+        } else {
+            kind
+        };
         return Some((kind, name));
     }
     None
@@ -346,7 +352,11 @@ fn read_container_port(cx: &mut Cx, item: &Node, path: &str) -> Option<Container
             }
         },
         Ok(None) => {
-            cx.report(messages::missing_field(&port_path, "Pod", item.span));
+            cx.report(messages::missing_field(
+                &port_path,
+                "container port",
+                item.span,
+            ));
             return None;
         }
         Err(Invalid) => return None,

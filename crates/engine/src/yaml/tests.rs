@@ -68,10 +68,7 @@ fn spans_are_byte_ranges_even_after_multibyte_text() {
 fn collection_spans_cover_their_content() {
     let text = "spec:\n  ports: [80, 443]\n  sel: {a: b}\n";
     let r = root(text);
-    let spec = r
-        .get("spec")
-        .map(|n| n.clone())
-        .unwrap_or_else(|| r.clone());
+    let spec = r.get("spec").cloned().unwrap_or_else(|| r.clone());
     assert_eq!(
         spec.get("ports").map(|n| slice(text, n.span)),
         Some("[80, 443]")
@@ -260,4 +257,28 @@ fn plain_resolution_table() {
     for (text, expected) in rows {
         assert_eq!(&resolve_plain(text), expected, "{text}");
     }
+}
+
+#[test]
+fn unindented_quoted_continuation_is_accepted_like_kubectl() {
+    let text = "data:\n  conf: '\nevents {\n}\n'\n  after: x\n";
+    let (d, diags) = docs(text);
+    assert_eq!(
+        diags.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["PP1018"],
+        "{diags:?}"
+    );
+    assert_eq!(slice(text, diags[0].span), "'");
+    let data = d[0].root.as_ref().and_then(|r| r.get("data")).cloned();
+    let data = data.unwrap_or_else(|| Node {
+        value: Value::Null,
+        span: Span::default(),
+        style: None,
+    });
+    assert_eq!(
+        data.get("conf").and_then(Node::as_str),
+        Some(" events { } ")
+    );
+    // Spans after the patched scalar still point into the original text.
+    assert_eq!(data.get("after").map(|n| slice(text, n.span)), Some("x"));
 }
