@@ -21,16 +21,16 @@ const browser = await chromium.launch({
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
-async function openApp(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
+async function openApp(viewport = { width: 1280, height: 800 }, url = BASE_URL, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', e => errors.push(String(e)));
   page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('dialog', d => { errors.push(`unexpected dialog: ${d.message()}`); d.dismiss(); });
   const t0 = Date.now();
-  await page.goto(BASE_URL);
-  await page.locator('#summary').waitFor({ timeout: 20000 });   // wasm loaded, Yew rendered
+  await page.goto(url);
+  await page.locator('#topology').waitFor({ timeout: 20000 });   // wasm loaded, Yew rendered
   const loadMs = Date.now() - t0;
   return { context, page, errors, loadMs };
 }
@@ -84,8 +84,189 @@ test('hostile label renders as text', async () => {
   await setEditor(page, 'kind: Namespace\nmetadata:\n  name: x\n  labels:\n    evil: "<img src=x onerror=alert(1)>"\n');
   await page.waitForFunction(() => document.querySelector('#summary')?.textContent.includes('<img src=x onerror=alert(1)>'));
   assert.equal(await page.locator('#summary img').count(), 0);
+  assert.equal(await page.locator('img').count(), 0);
+  assert.match(await page.textContent('.overlay'), /<img src=x onerror=alert\(1\)>/);
+  await page.click('#tab-model');
+  await page.screenshot({ path: join(SHOTS, '03b-hostile-label.png') });
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+
+async function editorValue(page) {
+  return page.locator('#yaml').inputValue();
+}
+
+test('scenario switch shows its explanation, topology and expectations', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'ambient-15008');
+  await page.waitForFunction(() => document.querySelector('#scenario-title')?.textContent.includes('15008'));
+  assert.match(await editorValue(page), /istio\.io\/dataplane-mode: ambient/);
+  assert.match(await page.textContent('#topology-svg'), /ambient/);
+  await page.click('#tab-expectations');
+  assert.match(await page.textContent('#expectations'), /demo\/client -> demo\/svc\/my-app:80/);
+  await page.screenshot({ path: join(SHOTS, '04-scenario-expectations.png') });
+  await page.click('#tab-scenario');
+  await page.screenshot({ path: join(SHOTS, '05-scenario-library.png') });
+  // Undo goes back to the previous scenario.
+  await page.click('#undo');
+  await page.waitForFunction(() => document.querySelector('#yaml')?.value.includes('np-test-1'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('select a flow: trace and highlighted rule', async () => {
+  const { context, page, errors } = await openApp();
+  await page.locator('#matrix button.cell.deny').first().click();
+  await page.locator('#trace .rule-ref').first().waitFor();
+  assert.match(await page.textContent('#trace'), /np-ingress/);
+  await page.locator('#trace .rule-ref').first().click();
+  const selected = await page.evaluate(() => {
+    const a = document.querySelector('#yaml');
+    return a.value.substring(a.selectionStart, a.selectionEnd);
+  });
+  assert.match(selected, /deny-all-ingress-using-networkpolicy/);
+  assert.ok(await page.locator('.overlay .line.focus').count() > 0);
+  await page.screenshot({ path: join(SHOTS, '06-flow-trace.png') });
+  // The topology edge of the selected flow is emphasised; clicking a card selects it.
+  await page.locator('#topology-svg g.node').first().click();
+  assert.equal(await page.locator('#topology-svg g.node.selected').count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('typing in the middle keeps the caret', async () => {
+  const { context, page, errors } = await openApp();
+  const pos = await page.evaluate(() => {
+    const a = document.querySelector('#yaml');
+    const i = a.value.indexOf('np-test-1');
+    a.focus(); a.setSelectionRange(i, i);
+    return i;
+  });
+  await page.keyboard.type('xy');
+  await page.waitForFunction(() => document.querySelector('#yaml').value.includes('xynp-test-1'));
+  const caret = await page.evaluate(() => document.querySelector('#yaml').selectionStart);
+  assert.equal(caret, pos + 2);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('share link round trip in a fresh browser context', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'stray-dash');
+  await page.click('#tab-settings');
+  await page.selectOption('#cni-profile', 'cilium');
+  await page.click('#tab-expectations');
+  await page.fill('#expectations-text', 'fe/web -> be/db:5432 allow\n# mine ü\n');
+  await page.click('#tab-flows');
+  await page.locator('#matrix button.cell').nth(1).click();
+  const flow = await page.locator('#matrix button.cell.selected').getAttribute('data-flow');
+  await page.locator('#yaml').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\n# shared édit 🚀\n');
+  await page.click('#copy-link');
+  const link = await page.locator('#share-output').inputValue();
+  assert.match(link, /#v1\.[A-Za-z0-9_-]+$/);
+  const yaml = await editorValue(page);
+  await page.screenshot({ path: join(SHOTS, '07-share-link.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  const fresh = await openApp(undefined, link);
+  assert.equal(await editorValue(fresh.page), yaml);
+  assert.equal(await fresh.page.locator('#scenario').inputValue(), 'stray-dash');
+  assert.equal(await fresh.page.locator('#cni-profile').inputValue(), 'cilium');
+  assert.equal(await fresh.page.locator('#expectations-text').inputValue(), 'fe/web -> be/db:5432 allow\n# mine ü\n');
+  assert.equal(await fresh.page.locator('#matrix button.cell.selected').getAttribute('data-flow'), flow);
+  // The fragment is dropped after opening, so a reload shows later edits (autosave).
+  assert.equal(new URL(fresh.page.url()).hash, '');
+  await fresh.page.screenshot({ path: join(SHOTS, '08-share-link-opened.png') });
+  assert.deepEqual(fresh.errors, []);
+  await fresh.context.close();
+
+  const broken = await openApp(undefined, BASE_URL + '#v1.AAAA!!garbage');
+  assert.match(await broken.page.textContent('#notice'), /could not be opened/);
+  assert.deepEqual(broken.errors, []);
+  await broken.context.close();
+});
+
+test('embed mode stores nothing and can be read-only', async () => {
+  const first = await openApp();
+  await first.page.selectOption('#scenario', 'ambient-15008');
+  await first.page.click('#copy-link');
+  const fragment = new URL(await first.page.locator('#share-output').inputValue()).hash;
+  await first.context.close();
+
+  const url = `${BASE_URL}?embed=1&panes=editor,topology,matrix&readonly=1${fragment}`;
+  const { context, page, errors } = await openApp({ width: 900, height: 560 }, url);
+  assert.equal(await page.locator('.topbar').count(), 0);
+  assert.match(await editorValue(page), /dataplane-mode: ambient/);
+  assert.equal(await page.locator('#yaml').evaluate(a => a.readOnly), true);
+  await page.locator('#yaml').click();
+  await page.keyboard.type('typed');
+  assert.ok(!(await editorValue(page)).includes('typed'));
+  await page.locator('#matrix button.cell').first().click();
+  const storage = await page.evaluate(() => [localStorage.length, sessionStorage.length]);
+  assert.deepEqual(storage, [0, 0]);
+  assert.equal(await page.locator('#settings').count(), 0);
+  await page.screenshot({ path: join(SHOTS, '09-embed-readonly.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // The docs example embeds a scenario through an iframe with a share fragment.
+  const docs = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const docPage = await docs.newPage();
+  const docErrors = [];
+  docPage.on('pageerror', e => docErrors.push(String(e)));
+  await docPage.goto(BASE_URL + 'static/embed-example.html');
+  const frame = docPage.frameLocator('#playground');
+  await frame.locator('#topology').waitFor({ timeout: 20000 });
+  assert.match(await frame.locator('.embed-title').textContent(), /15008/);
+  const frameStorage = await docPage.frames()[1].evaluate(() => localStorage.length);
+  assert.equal(frameStorage, 0);
+  await docPage.screenshot({ path: join(SHOTS, '10-embed-example-page.png'), fullPage: true });
+  assert.deepEqual(docErrors, []);
+  await docs.close();
+});
+
+test('autosave survives reload; reset returns to the scenario; file load', async () => {
+  const { context, page, errors } = await openApp();
+  await page.locator('#yaml').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: autosaved-ns\n');
+  await page.waitForFunction(() => document.querySelector('#summary')?.textContent.includes('autosaved-ns'));
+  await page.reload();
+  await page.locator('#topology').waitFor();
+  assert.match(await editorValue(page), /autosaved-ns/);
+  assert.match(await page.textContent('#topology-svg'), /autosaved-ns/);
+  await page.click('#reset');
+  await page.waitForFunction(() => !document.querySelector('#yaml').value.includes('autosaved-ns'));
+  await page.setInputFiles('#file-input', {
+    name: 'mine.yaml', mimeType: 'text/yaml',
+    buffer: Buffer.from('apiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: from-file\r\n'),
+  });
+  await page.waitForFunction(() => document.querySelector('#yaml').value.includes('from-file'));
+  assert.equal(await editorValue(page), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-file\n');
+  assert.equal(await page.locator('#scenario').inputValue(), '');
+  await page.click('#undo');
+  await page.waitForFunction(() => document.querySelector('#yaml').value.includes('np-test-1'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('narrow laptop and dark mode', async () => {
+  const { context, page, errors } = await openApp({ width: 1280, height: 720 }, BASE_URL, { colorScheme: 'dark' });
+  await page.locator('#matrix button.cell.deny').first().click();
+  await page.screenshot({ path: join(SHOTS, '11-dark-1280x720.png') });
+  // Keyboard: a topology card is focusable and Enter selects it.
+  await page.locator('#topology-svg g.node').first().focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#topology-svg g.node.selected').count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+  const light = await openApp({ width: 1280, height: 720 });
+  await light.page.screenshot({ path: join(SHOTS, '12-light-1280x720.png') });
+  await light.context.close();
 });
 
 let failed = 0;

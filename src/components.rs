@@ -2,4 +2,11 @@
 
 pub mod diagnostics;
 pub mod editor;
+pub mod expectations;
+pub mod matrix;
+pub mod scenario;
+pub mod settings;
+pub mod share;
 pub mod summary;
+pub mod topology;
+pub mod trace;

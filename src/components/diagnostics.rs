@@ -1,4 +1,5 @@
-//! The diagnostics list: severity, `line:col`, message and help, in source order.
+//! The diagnostics list: severity, `line:col`, code, message and help, in source order. Each
+//! entry is a button that reveals (selects) its span in the editor.
 
 use std::rc::Rc;
 
@@ -12,26 +13,37 @@ pub struct DiagnosticsProps {
     pub analysis: Shared<Analysis>,
     pub text: Rc<str>,
     pub line_index: Shared<LineIndex>,
+    /// Byte range to reveal in the editor.
+    #[prop_or_default]
+    pub on_reveal: Callback<(u32, u32)>,
 }
 
 #[component]
 pub fn DiagnosticsList(props: &DiagnosticsProps) -> Html {
     let diagnostics = &props.analysis.diagnostics;
     html! {
-        <div class="diagnostics" id="diagnostics" aria-live="polite">
+        <div class="diagnostics" id="diagnostics" aria-live="polite" aria-label="Problems">
             if diagnostics.is_empty() {
                 <p class="ok">{ "No problems found in the input." }</p>
             } else {
                 <ul>
                     for d in diagnostics.iter() {
                         <li class={classes!("diag", d.severity.as_str())}>
-                            <span class="pos">{ props.line_index.line_col(&props.text, d.span.start).to_string() }</span>
-                            <span class="sev">{ d.severity.as_str() }</span>
-                            <span class="code">{ d.code }</span>
-                            <span class="msg">{ &d.message }</span>
-                            if let Some(help) = &d.help {
-                                <span class="help">{ help }</span>
-                            }
+                            <button type="button" class="diag-jump"
+                                title="Select this span in the editor"
+                                onclick={
+                                    let on_reveal = props.on_reveal.clone();
+                                    let (start, end) = (d.span.start, d.span.end);
+                                    move |_| on_reveal.emit((start, end))
+                                }>
+                                <span class="pos">{ props.line_index.line_col(&props.text, d.span.start).to_string() }</span>
+                                <span class="sev">{ d.severity.as_str() }</span>
+                                <span class="code">{ d.code }</span>
+                                <span class="msg">{ &d.message }</span>
+                                if let Some(help) = &d.help {
+                                    <span class="help">{ help }</span>
+                                }
+                            </button>
                         </li>
                     }
                 </ul>

@@ -1,15 +1,23 @@
-//! The YAML editor: a textarea with a line-number gutter that marks lines with diagnostics.
-//! Re-analysis happens on every input event; the textarea keeps its caret because Yew only
-//! writes `value` when it differs from what the user typed.
+//! The YAML editor: a transparent textarea over a coloured copy of the same text (text nodes
+//! only, never HTML), with a line-number gutter that marks lines with diagnostics and lines a
+//! trace or diagnostic asked to reveal. Re-analysis happens on every input event; the textarea
+//! keeps its caret and scroll because Yew only writes `value` when it differs from what the user
+//! typed. A file dropped on the editor is handed up (`on_file`); paste is the textarea's own.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use engine::{Analysis, LineIndex, Severity};
-use web_sys::HtmlTextAreaElement;
+use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use crate::state::Shared;
+use crate::highlight::{line_range, tokenize_line, utf16_offset};
+use crate::state::{Reveal, Shared};
+
+/// Above this size the overlay is drawn without colours (one text node) to stay fast.
+const HIGHLIGHT_LIMIT: usize = 200_000;
+/// Must match `.editor` line-height in `style.css` (13px × 1.5).
+const LINE_HEIGHT_PX: f64 = 19.5;
 
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
@@ -17,11 +25,38 @@ pub struct EditorProps {
     pub diagnostics: Shared<Analysis>,
     pub line_index: Shared<LineIndex>,
     pub on_edit: Callback<String>,
+    #[prop_or_default]
+    pub reveal: Option<Reveal>,
+    #[prop_or_default]
+    pub readonly: bool,
+    #[prop_or_default]
+    pub on_file: Callback<web_sys::File>,
 }
 
 #[component]
 pub fn Editor(props: &EditorProps) -> Html {
     let gutter_ref = use_node_ref();
+    let overlay_ref = use_node_ref();
+    let area_ref = use_node_ref();
+    let dragging = use_state_eq(|| false);
+
+    let sync_scroll = {
+        let gutter_ref = gutter_ref.clone();
+        let overlay_ref = overlay_ref.clone();
+        let area_ref = area_ref.clone();
+        move || {
+            let Some(area) = area_ref.cast::<HtmlTextAreaElement>() else {
+                return;
+            };
+            if let Some(gutter) = gutter_ref.cast::<HtmlElement>() {
+                gutter.set_scroll_top(area.scroll_top());
+            }
+            if let Some(overlay) = overlay_ref.cast::<HtmlElement>() {
+                overlay.set_scroll_top(area.scroll_top());
+                overlay.set_scroll_left(area.scroll_left());
+            }
+        }
+    };
     let oninput = {
         let on_edit = props.on_edit.clone();
         Callback::from(move |e: InputEvent| {
@@ -30,34 +65,116 @@ pub fn Editor(props: &EditorProps) -> Html {
         })
     };
     let onscroll = {
-        let gutter_ref = gutter_ref.clone();
-        Callback::from(move |e: Event| {
-            let area: HtmlTextAreaElement = e.target_unchecked_into();
-            if let Some(gutter) = gutter_ref.cast::<web_sys::HtmlElement>() {
-                gutter.set_scroll_top(area.scroll_top());
+        let sync_scroll = sync_scroll.clone();
+        Callback::from(move |_: Event| sync_scroll())
+    };
+    // After every render the overlay follows the textarea (new text may change its size).
+    {
+        let sync_scroll = sync_scroll.clone();
+        use_effect(move || sync_scroll());
+    }
+    // Reveal requests: select the range (UTF-16 offsets) and scroll its line into view.
+    {
+        let area_ref = area_ref.clone();
+        let text = Rc::clone(&props.text);
+        let sync_scroll = sync_scroll.clone();
+        use_effect_with(props.reveal, move |reveal| {
+            if let (Some(r), Some(area)) = (reveal, area_ref.cast::<HtmlTextAreaElement>()) {
+                let start = utf16_offset(&text, r.start as usize);
+                let end = utf16_offset(&text, r.end as usize);
+                let _ = area.focus();
+                let _ = area.set_selection_range(start, end);
+                let (line, _) = line_range(&text, r.start as usize, r.end as usize);
+                let top = (f64::from(line) - 3.0).max(0.0) * LINE_HEIGHT_PX;
+                area.set_scroll_top(top as i32);
+                sync_scroll();
+            }
+        });
+    }
+
+    let ondragover = {
+        let dragging = dragging.clone();
+        let readonly = props.readonly;
+        Callback::from(move |e: DragEvent| {
+            if !readonly {
+                e.prevent_default();
+                dragging.set(true);
+            }
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    let ondrop = {
+        let dragging = dragging.clone();
+        let on_file = props.on_file.clone();
+        let readonly = props.readonly;
+        Callback::from(move |e: DragEvent| {
+            dragging.set(false);
+            if readonly {
+                return;
+            }
+            let file = e
+                .data_transfer()
+                .and_then(|dt| dt.files())
+                .and_then(|files| files.get(0));
+            if let Some(file) = file {
+                e.prevent_default();
+                on_file.emit(file);
             }
         })
     };
 
-    // Worst severity per 1-based line.
+    // Worst severity per 1-based line, and the revealed lines.
     let mut marks: BTreeMap<u32, Severity> = BTreeMap::new();
     for d in &props.diagnostics.diagnostics {
         let line = props.line_index.line_col(&props.text, d.span.start).line;
         let e = marks.entry(line).or_insert(d.severity);
         *e = (*e).max(d.severity);
     }
+    let focus = props
+        .reveal
+        .map(|r| line_range(&props.text, r.start as usize, r.end as usize));
+    let in_focus = |line: u32| focus.is_some_and(|(a, b)| (a..=b).contains(&line));
     let n_lines = props.line_index.line_count() as u32;
 
+    let overlay = if props.text.len() > HIGHLIGHT_LIMIT {
+        html! { <div class="line">{ props.text.to_string() }</div> }
+    } else {
+        html! {
+            for (i, line) in props.text.split('\n').enumerate() {
+                <div class={classes!("line", in_focus(i as u32 + 1).then_some("focus"))}>
+                    for (class, piece) in tokenize_line(line) {
+                        <span class={class.css()}>{ piece }</span>
+                    }
+                    // Keeps empty lines one line tall.
+                    { "\u{200b}" }
+                </div>
+            }
+        }
+    };
+
     html! {
-        <div class="editor">
+        <div class={classes!("editor", (*dragging).then_some("dragging"))}
+            {ondragover} {ondragleave} {ondrop}>
             <div class="gutter" ref={gutter_ref} aria-hidden="true">
                 for line in 1..=n_lines {
-                    <div class={classes!("ln", marks.get(&line).map(|s| s.as_str()))}>{ line }</div>
+                    <div class={classes!("ln", marks.get(&line).map(|s| s.as_str()),
+                        in_focus(line).then_some("focus"))}>{ line }</div>
                 }
             </div>
-            <textarea id="yaml" class="yaml" spellcheck="false" autocomplete="off"
-                aria-label="Kubernetes and Istio YAML"
-                value={props.text.to_string()} {oninput} {onscroll} />
+            <div class="code">
+                <div class="overlay" ref={overlay_ref} aria-hidden="true">{ overlay }</div>
+                <textarea id="yaml" class="yaml" ref={area_ref} spellcheck="false"
+                    autocomplete="off" wrap="off"
+                    aria-label="Kubernetes and Istio YAML"
+                    readonly={props.readonly}
+                    value={props.text.to_string()} {oninput} {onscroll} />
+            </div>
+            if *dragging {
+                <div class="drop-hint" aria-hidden="true">{ "Drop a YAML file to load it" }</div>
+            }
         </div>
     }
 }

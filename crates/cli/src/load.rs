@@ -18,11 +18,17 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Source>, LoadError> {
     for path in paths {
         collect(path, &mut files, true)?;
     }
+    if files.is_empty() {
+        return Err(LoadError {
+            path: paths.first().cloned().unwrap_or_default(),
+            message: "contains no `*.yaml`, `*.yml` or `*.json` file".into(),
+        });
+    }
     let mut sources = Vec::with_capacity(files.len());
     for file in files {
         let bytes = fs::read(&file).map_err(|e| LoadError {
             path: file.clone(),
-            message: e.to_string(),
+            message: io_message(&e),
         })?;
         // Invalid UTF-8 is replaced, not fatal: the YAML layer then reports what it cannot read.
         let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -34,17 +40,13 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Source>, LoadError> {
 fn collect(path: &Path, out: &mut Vec<PathBuf>, explicit: bool) -> Result<(), LoadError> {
     let meta = fs::metadata(path).map_err(|e| LoadError {
         path: path.to_path_buf(),
-        message: if e.kind() == std::io::ErrorKind::NotFound {
-            "does not exist".into()
-        } else {
-            e.to_string()
-        },
+        message: io_message(&e),
     })?;
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = fs::read_dir(path)
             .map_err(|e| LoadError {
                 path: path.to_path_buf(),
-                message: e.to_string(),
+                message: io_message(&e),
             })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
@@ -57,6 +59,22 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, explicit: bool) -> Result<(), Lo
         out.push(path.to_path_buf());
     }
     Ok(())
+}
+
+/// An IO error in the house voice: lowercase, `does not exist` for a missing path.
+pub fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            let mut c = s.chars();
+            match c.next() {
+                Some(first) => first.to_lowercase().chain(c).collect(),
+                None => s,
+            }
+        }
+    }
 }
 
 fn is_manifest(path: &Path) -> bool {

@@ -1,16 +1,18 @@
 //! `policy-playground`: the engine as a command-line tool for CI.
 //!
-//! Exit status: 0 clean, 1 an expectation failed or an input has errors, 2 bad usage or
-//! unreadable input. Every subcommand is one function; formatting lives in `render`.
+//! Exit status: 0 clean, 1 an expectation failed or an input has errors (the result is still
+//! printed), 2 bad usage or unreadable input. Every subcommand is one function in `run`;
+//! formatting lives in `render` (text) and `json` (JSON); docs/cli.md is the reference.
 
+mod json;
 mod load;
 mod render;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use engine::Severity;
 
 #[derive(Parser)]
 #[command(
@@ -33,10 +35,89 @@ enum Command {
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
     },
+    /// The allowed connections at the NetworkPolicy layer, in netpol-analyzer's `list` format.
+    Connlist {
+        /// Manifest files or directories (walked for *.yaml, *.yml, *.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ConnlistFormat::Txt)]
+        format: ConnlistFormat,
+        /// CNI profile (`generic`, `netpol-analyzer`, …).
+        #[arg(long, default_value = "netpol-analyzer")]
+        cni: String,
+    },
+    /// Every flow (workload to workload, through Services, kubelet probes, external ranges),
+    /// with each layer's verdict and the final verdict.
+    Flows {
+        /// Manifest files or directories (walked for *.yaml, *.yml, *.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FlowsFormat::Text)]
+        format: FlowsFormat,
+        /// CNI profile (`generic`, `netpol-analyzer`, …).
+        #[arg(long, default_value = "generic")]
+        cni: String,
+        /// Leave out flows from and to external address ranges.
+        #[arg(long)]
+        no_external: bool,
+    },
+    /// Walk one flow through the layers, naming the policy and rule that decided at each.
+    Explain {
+        /// Manifest files or directories (walked for *.yaml, *.yml, *.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// `ns/workload`, `ns/workload[Kind]`, an IPv4 address, or `kubelet`.
+        #[arg(long)]
+        from: String,
+        /// `DST:PORT[/PROTO]` with DST `ns/workload`, `ns/svc/name` or an IPv4 address.
+        #[arg(long)]
+        to: String,
+        /// An HTTP request for the layers that see HTTP, e.g. `GET /api`.
+        #[arg(long)]
+        http: Option<String>,
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+        /// CNI profile (`generic`, `netpol-analyzer`, …).
+        #[arg(long, default_value = "generic")]
+        cni: String,
+    },
+    /// Check expectations (one per line: `SRC -> DST:PORT[/PROTO] [METHOD PATH]
+    /// allow|deny|unknown [at LAYER]`); failures are printed with their explanation.
+    Check {
+        /// Manifest files or directories (walked for *.yaml, *.yml, *.json).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The expectations file.
+        #[arg(long)]
+        expect: PathBuf,
+        /// CNI profile (`generic`, `netpol-analyzer`, …).
+        #[arg(long, default_value = "generic")]
+        cni: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConnlistFormat {
+    Txt,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowsFormat {
+    Text,
+    Json,
+    Csv,
+    Md,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
     Text,
     Json,
 }
@@ -50,56 +131,24 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cli.command {
-        Command::Lint { paths, format } => lint(&paths, format),
-    }
-}
-
-fn load_or_exit(paths: &[PathBuf]) -> Result<Vec<engine::Source>, ExitCode> {
-    load::load_paths(paths).map_err(|e| {
-        eprintln!("error: cannot read `{}`: {}", e.path.display(), e.message);
-        ExitCode::from(2)
-    })
-}
-
-fn lint(paths: &[PathBuf], format: LintFormat) -> ExitCode {
-    let sources = match load_or_exit(paths) {
-        Ok(s) => s,
-        Err(code) => return code,
+    let res = match cli.command {
+        Command::Lint { paths, format } => run::lint(&paths, matches!(format, LintFormat::Json)),
+        Command::Connlist { paths, format, cni } => run::connlist(&paths, format, &cni),
+        Command::Flows {
+            paths,
+            format,
+            cni,
+            no_external,
+        } => run::flows(&paths, format, &cni, !no_external),
+        Command::Explain {
+            paths,
+            from,
+            to,
+            http,
+            format,
+            cni,
+        } => run::explain(&paths, &from, &to, http.as_deref(), format, &cni),
+        Command::Check { paths, expect, cni } => run::check(&paths, &expect, &cni),
     };
-    let analysis = engine::analyze(&sources);
-    let files = render::Files::new(&sources);
-    match format {
-        LintFormat::Text => {
-            for d in &analysis.diagnostics {
-                print!("{}", render::diagnostic_text(&files, d));
-            }
-            let n = |s: Severity| {
-                analysis
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.severity == s)
-                    .count()
-            };
-            println!(
-                "{} errors, {} warnings, {} notes",
-                n(Severity::Error),
-                n(Severity::Warning),
-                n(Severity::Info)
-            );
-        }
-        LintFormat::Json => println!(
-            "{}",
-            render::diagnostics_json(&files, &analysis.diagnostics)
-        ),
-    }
-    if analysis
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == Severity::Error)
-    {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitCode::from(res as u8)
 }

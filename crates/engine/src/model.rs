@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use crate::istio::model::{AuthorizationPolicy, PeerAuthentication, Waypoint};
 use crate::netpol::NetworkPolicy;
 use crate::selector::Labels;
 use crate::source::Span;
@@ -15,6 +16,12 @@ pub struct Cluster {
     pub workloads: Vec<Workload>,
     pub services: Vec<Service>,
     pub network_policies: Vec<NetworkPolicy>,
+    /// Istio `AuthorizationPolicy` objects (`security.istio.io` v1 / v1beta1), input order.
+    pub authorization_policies: Vec<AuthorizationPolicy>,
+    /// Istio `PeerAuthentication` objects, input order.
+    pub peer_authentications: Vec<PeerAuthentication>,
+    /// Gateway API `Gateway`s with `gatewayClassName: istio-waypoint` (SEMANTICS.md §2.5).
+    pub waypoints: Vec<Waypoint>,
     /// Objects of kinds the engine does not model (listed, never silently dropped).
     pub ignored: Vec<IgnoredObject>,
 }

@@ -6,7 +6,8 @@
 //!
 //! Kinds read: `Namespace`, `Node`, `Pod`, `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`,
 //! `ReplicationController`, `Job`, `CronJob` (`spec.jobTemplate.spec.template`), `Service`,
-//! `NetworkPolicy` (`networking.k8s.io`), and `List` / any `*List` (`items`). Every other kind,
+//! `NetworkPolicy` (`networking.k8s.io`), Istio `AuthorizationPolicy` / `PeerAuthentication` and
+//! waypoint `Gateway`s (`parse/istio.rs`), and `List` / any `*List` (`items`). Every other kind,
 //! and known kinds of another API group (a Calico `NetworkPolicy`), get an info diagnostic and an
 //! [`IgnoredObject`](crate::model::IgnoredObject) entry. Adding a kind is one arm in
 //! [`read_object`] and one function.
@@ -38,6 +39,7 @@
 //! `policyTypes` entry isolates every direction not validly listed, with no rules for it.
 
 mod finish;
+mod istio;
 pub(crate) mod messages;
 mod netpol;
 mod reader;
@@ -73,7 +75,14 @@ pub fn parse(sources: &[Source]) -> (Cluster, Vec<Diagnostic>) {
             }
         }
     }
-    let cluster = finish::build(collected, &mut diagnostics);
+    let authorization_policies = std::mem::take(&mut collected.authorization_policies);
+    let peer_authentications = std::mem::take(&mut collected.peer_authentications);
+    let waypoints = std::mem::take(&mut collected.waypoints);
+    let mut cluster = finish::build(collected, &mut diagnostics);
+    cluster.authorization_policies = authorization_policies;
+    cluster.peer_authentications = peer_authentications;
+    cluster.waypoints = waypoints;
+    crate::istio::materialize_waypoints(&mut cluster);
     (cluster, diagnostics)
 }
 
@@ -86,6 +95,9 @@ pub(crate) struct Collected {
     pub pods: Vec<PodRecord>,
     pub services: Vec<Service>,
     pub policies: Vec<NetworkPolicy>,
+    pub authorization_policies: Vec<crate::istio::model::AuthorizationPolicy>,
+    pub peer_authentications: Vec<crate::istio::model::PeerAuthentication>,
+    pub waypoints: Vec<crate::istio::model::Waypoint>,
     pub ignored: Vec<IgnoredObject>,
     /// The first object read (anchor for whole-input diagnostics).
     pub first_object: Option<Span>,
@@ -224,11 +236,54 @@ fn read_object(cx: &mut Cx, collected: &mut Collected, node: &Node, depth: usize
         (_, kind) if kind == "List" || kind.ends_with("List") => {
             read_list(cx, collected, &object, depth)
         }
-        // Istio kinds are read by a later stage; until then they are listed as ignored.
-        ("security.istio.io", "AuthorizationPolicy" | "PeerAuthentication")
-        | ("networking.istio.io" | "gateway.networking.k8s.io", "Gateway") => {
-            ignore(cx, collected, &object, false)
+        ("security.istio.io", "AuthorizationPolicy") => {
+            if let Some(policy) = istio::read_authorization_policy(cx, &object) {
+                let key = Some((
+                    "AuthorizationPolicy",
+                    object.namespace.as_str(),
+                    object.name.as_str(),
+                ));
+                push_unique(
+                    cx,
+                    &mut collected.seen,
+                    &mut collected.authorization_policies,
+                    key,
+                    policy,
+                    &object,
+                );
+            }
         }
+        ("security.istio.io", "PeerAuthentication") => {
+            if let Some(policy) = istio::read_peer_authentication(cx, &object) {
+                let key = Some((
+                    "PeerAuthentication",
+                    object.namespace.as_str(),
+                    object.name.as_str(),
+                ));
+                push_unique(
+                    cx,
+                    &mut collected.seen,
+                    &mut collected.peer_authentications,
+                    key,
+                    policy,
+                    &object,
+                );
+            }
+        }
+        ("gateway.networking.k8s.io", "Gateway") => match istio::read_waypoint(cx, &object) {
+            Some(waypoint) => {
+                let key = Some(("Gateway", object.namespace.as_str(), object.name.as_str()));
+                push_unique(
+                    cx,
+                    &mut collected.seen,
+                    &mut collected.waypoints,
+                    key,
+                    waypoint,
+                    &object,
+                );
+            }
+            None => ignore(cx, collected, &object, false),
+        },
         // A modelled kind name from another API group (e.g. Calico's `NetworkPolicy`).
         (
             _,

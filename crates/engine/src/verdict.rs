@@ -155,6 +155,126 @@ pub enum Reason {
     NamedPortUnresolved { rule: RuleRef, name: String },
     /// The leg names a workload or node the cluster does not have.
     UnknownEndpoint { endpoint: Endpoint },
+
+    // --- Istio layers (ztunnel, waypoint, sidecar): SEMANTICS.md §4, §5 ---------------------
+    /// A DENY rule matched (§4.2 rule 6, §5.3 step 1).
+    AuthzDenied(AuthzRuleRef),
+    /// An ALLOW rule matched (§4.2 rule 8, §5.3 step 3).
+    AuthzAllowed(AuthzRuleRef),
+    /// No ALLOW policy applies to the workload at this enforcement point (§4.2 rule 7, §5.3 step 2).
+    AuthzNoAllowPolicies,
+    /// ALLOW policies exist and none matched (§4.2 rule 9, §5.3 step 4).
+    AuthzNoAllowMatched { checked: Vec<AuthzPolicyRef> },
+    /// A CUSTOM rule matched: the external authorizer decides, which the engine cannot know
+    /// (§4.2 rule 5). The decision is `Unknown`.
+    AuthzCustom(AuthzRuleRef),
+    /// A dry-run (`istio.io/dry-run`) rule matched: logged as a shadow result only (§4.1 rule 4).
+    AuthzShadow { rule: AuthzRuleRef, deny: bool },
+    /// A policy that applies by scope was not used by this enforcement point (targetRefs at
+    /// ztunnel, selector policy at a waypoint, unsupported action at ztunnel, dry-run not sent).
+    AuthzNotEnforcedHere {
+        policy: AuthzPolicyRef,
+        why: AuthzIgnored,
+    },
+    /// A rule's outcome depends on something the engine does not model (a `when` key such as
+    /// `connection.sni` or `experimental.*`); the decision is `Unknown`.
+    AuthzUndecidable { rule: AuthzRuleRef, key: String },
+    /// PeerAuthentication STRICT at a sidecar: the plaintext connection is rejected before
+    /// authorization (§4.4 rule 24). `policy` is the PeerAuthentication that made it STRICT.
+    MtlsRequired { policy: Option<PolicyRef> },
+    /// The leg never reaches the proxy that would judge it (§0 table, §2.6, §3 rule 4/6).
+    ProxyBypassed { bypass: Bypass },
+    /// No proxy terminates this leg (plain pod, external destination, uncaptured protocol).
+    NoProxy,
+}
+
+/// An Istio authorization policy as an enforcement point names it: the namespace and name the
+/// proxy logs, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AuthzPolicyRef {
+    pub namespace: String,
+    pub name: String,
+    pub origin: AuthzOrigin,
+}
+
+/// Where an enforced authorization policy comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AuthzOrigin {
+    /// `Cluster::authorization_policies[index]`.
+    AuthorizationPolicy(PolicyRef),
+    /// istiod's conversion of a workload PeerAuthentication with port-level mTLS (§4.4 rule 25),
+    /// `Cluster::peer_authentications[index]`.
+    PeerAuthentication(PolicyRef),
+    /// istiod's static `istio_converted_static_strict` (§4.4 rule 25); `decided_by` is the
+    /// PeerAuthentication that made the workload STRICT.
+    StaticStrict { decided_by: Option<PolicyRef> },
+    /// istiod's implicit waypoint ALLOW (`PILOT_AUTO_ALLOW_WAYPOINT_POLICY`, §2.5 rule 19);
+    /// `Cluster::waypoints[index]`.
+    WaypointAllow(PolicyRef),
+}
+
+/// One rule of an enforced authorization policy (0-based, as Envoy's `rule[N]`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AuthzRuleRef {
+    pub policy: AuthzPolicyRef,
+    pub rule: usize,
+    /// The rule in its source, when it has one.
+    pub span: Option<Span>,
+}
+
+/// Why a policy in scope was not enforced by this proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthzIgnored {
+    /// ztunnel ignores every policy with `targetRefs` (§4.1 rule 3, §5.1 step 1).
+    TargetRefsAtZtunnel,
+    /// Waypoints ignore `selector` policies (§2.5 rule 18).
+    SelectorAtWaypoint,
+    /// `AUDIT` / `CUSTOM` are not sent to ztunnel (§5.1 step 2).
+    UnsupportedActionAtZtunnel,
+    /// Dry-run policy without `AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY` (§5.1 step 3).
+    DryRunNotSent,
+    /// AUDIT never affects the decision (§4.2 rule 10).
+    Audit,
+}
+
+/// How a leg avoids the proxy that would otherwise judge it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bypass {
+    /// Ambient kubelet probe SNATed to 169.254.7.127, ACCEPTed before redirection (§2.6 rule 21).
+    ProbeSnat,
+    /// Sidecar probe rewritten to 15020, which is excluded from capture (§3 rule 4).
+    ProbeRewrite,
+    /// UDP (other than DNS) and SCTP are never captured (§2.2 rule 5, §3 rule 2).
+    NotCaptured,
+    /// The source pod bypassed its own sidecar or ztunnel redirection (§3 rule 6).
+    OwnProxyBypassed,
+    /// Out-of-mesh clients do not know about waypoints and go straight to the pod (§2.5 rule 16).
+    WaypointSkipped,
+}
+
+/// Evidence grade of a rule or CNI-profile cell (SEMANTICS.md §10 legend).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Evidence {
+    /// Primary source read (code at a named commit, or official docs).
+    Verified,
+    /// Issue / PR / vendor-doc report, not checked in code.
+    Reported,
+    /// Follows from verified facts; no source says it in so many words.
+    Inferred,
+    /// Not verified.
+    Unverified,
+}
+
+impl Evidence {
+    /// `V`, `R`, `I`, `U`.
+    pub fn letter(self) -> char {
+        match self {
+            Evidence::Verified => 'V',
+            Evidence::Reported => 'R',
+            Evidence::Inferred => 'I',
+            Evidence::Unverified => 'U',
+        }
+    }
 }
 
 /// A CNI-profile flag a decision depended on (SEMANTICS.md §10.1 columns).
@@ -166,6 +286,29 @@ pub enum ProfileFlag {
     ProbeSnatCountsAsNode,
     EndPortSupported,
     HostNetworkIsNode,
+    /// Named ports are resolved by the CNI (§10.1 "named ports").
+    NamedPortsSupported,
+    /// SCTP is enforced (§10.1 "SCTP").
+    SctpSupported,
+    /// Node exemption is "originated on the pod's own node" (true) rather than "wire source is
+    /// one of the node's addresses" (false) (§10.2 rule 1).
+    NodeExemptionByOrigin,
+    // Istio-side inferences (SEMANTICS.md §10.4, §3 rule 3); see `istio::mesh_evidence`.
+    /// A waypoint's `ports` match the Service port the client dialled (§10.4 (a), INFERRED).
+    WaypointPortIsServicePort,
+    /// A waypoint's `ipBlocks` / `source.ip` see the client pod IP (§10.4 (b), INFERRED).
+    WaypointSeesClientIp,
+    /// Sidecar-to-sidecar mTLS runs on the target port (§3 rule 3, INFERRED).
+    SidecarMtlsOnTargetPort,
+    /// The destination waypoint sends to a non-ambient backend (plaintext or sidecar HBONE)
+    /// (INFERRED from the two-tunnel data path, §2.5 rule 17).
+    WaypointToNonAmbientBackend,
+    /// With PeerAuthentication DISABLE on a sidecar destination, client sidecars send plaintext
+    /// (auto mTLS), so the destination sees no identity (INFERRED).
+    AutoMtlsHonoursDisable,
+    /// The implicit waypoint ALLOW attaches to workloads that use the waypoint directly or
+    /// through one of their Services (§2.5 rule 19, INFERRED).
+    WaypointAllowAttachment,
 }
 
 impl ProfileFlag {
@@ -177,6 +320,15 @@ impl ProfileFlag {
             ProfileFlag::ProbeSnatCountsAsNode => "probeSnatCountsAsNode",
             ProfileFlag::EndPortSupported => "endPortSupported",
             ProfileFlag::HostNetworkIsNode => "hostNetworkIsNode",
+            ProfileFlag::NamedPortsSupported => "namedPortsSupported",
+            ProfileFlag::SctpSupported => "sctpSupported",
+            ProfileFlag::NodeExemptionByOrigin => "nodeExemptionByOrigin",
+            ProfileFlag::WaypointPortIsServicePort => "waypointPortIsServicePort",
+            ProfileFlag::WaypointSeesClientIp => "waypointSeesClientIp",
+            ProfileFlag::SidecarMtlsOnTargetPort => "sidecarMtlsOnTargetPort",
+            ProfileFlag::WaypointToNonAmbientBackend => "waypointToNonAmbientBackend",
+            ProfileFlag::AutoMtlsHonoursDisable => "autoMtlsHonoursDisable",
+            ProfileFlag::WaypointAllowAttachment => "waypointAllowAttachment",
         }
     }
 }

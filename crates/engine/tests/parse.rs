@@ -14,14 +14,14 @@ fn fixture(name: &str) -> String {
 }
 
 /// Seed 001: two namespaces, a Service + Deployment + ConfigMap in each, deny-all ingress in
-/// np-test-2, and an AuthorizationPolicy that is ignored until the Istio layer exists.
+/// np-test-2, and an AuthorizationPolicy (DENY with `rules: [{}]`) read by the Istio layer.
 #[test]
 fn two_namespaces_scenario() {
     let text = fixture("two-namespaces.yaml");
     let (cluster, mut diags) = parse(&[Source::new("two-namespaces.yaml", text.clone())]);
     diags.sort_by_key(|d| d.span);
     // The ConfigMaps' single-quoted nginx.conf has unindented continuation lines (accepted by
-    // kubectl): one PP1018 warning each. Two ConfigMaps and one AuthorizationPolicy are ignored.
+    // kubectl): one PP1018 warning each. Two ConfigMaps are ignored.
     let summary: Vec<_> = diags.iter().map(|d| (d.code, d.severity)).collect();
     assert_eq!(
         summary,
@@ -30,7 +30,6 @@ fn two_namespaces_scenario() {
             ("PP1018", Severity::Warning),
             ("PP1003", Severity::Info),
             ("PP1018", Severity::Warning),
-            ("PP1003", Severity::Info)
         ],
         "{diags:#?}"
     );
@@ -97,7 +96,11 @@ fn two_namespaces_scenario() {
     assert!(policy.ingress.is_empty());
 
     let ignored: Vec<_> = cluster.ignored.iter().map(|o| o.kind.as_str()).collect();
-    assert_eq!(ignored, ["ConfigMap", "ConfigMap", "AuthorizationPolicy"]);
+    assert_eq!(ignored, ["ConfigMap", "ConfigMap"]);
+    let ap = &cluster.authorization_policies;
+    assert_eq!(ap.len(), 1);
+    assert_eq!(ap[0].action, engine::istio::model::Action::Deny);
+    assert_eq!(ap[0].rules.len(), 1);
     assert_eq!(cluster.nodes.len(), 1);
 }
 

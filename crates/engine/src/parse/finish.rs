@@ -218,6 +218,7 @@ pub(crate) fn build(collected: Collected, diagnostics: &mut Vec<Diagnostic>) -> 
         services,
         network_policies: policies,
         ignored,
+        ..Cluster::default()
     }
 }
 

@@ -346,7 +346,7 @@ kind: List
 items:
 - {apiVersion: v1, kind: Pod, metadata: {name: a}}
 - {apiVersion: v1, kind: ConfigMap, metadata: {name: cfg}}
-- {apiVersion: security.istio.io/v1, kind: AuthorizationPolicy, metadata: {name: deny}}
+- {apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: vs}}
 - {apiVersion: projectcalico.org/v3, kind: NetworkPolicy, metadata: {name: calico}}
 "#);
     assert_eq!(c.workloads.len(), 1);

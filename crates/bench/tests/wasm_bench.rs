@@ -1,0 +1,39 @@
+//! The benchmark inside headless Chromium (wasm32): the same generator and measurements as
+//! `pp-bench`, timed with `performance.now()`, printed with `console_log!`: the NetworkPolicy
+//! matrix (`engine::npmatrix`) for S, M and L, and `engine::flows::flow_matrix` (what
+//! `engine::analyze` runs by default) for S and M; median of 3. Prints numbers; asserts nothing
+//! about time.
+//!
+//! `WASM_BINDGEN_TEST_WEBDRIVER_JSON=/work/main/webdriver.json cargo test -p bench --release \
+//!   --target wasm32-unknown-unknown -- --nocapture`
+#![cfg(target_arch = "wasm32")]
+
+use bench::measure::{self, Method};
+use bench::synth::{self, Size};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+#[wasm_bindgen_test]
+fn wasm_bench() {
+    for (method, sizes) in [
+        (Method::NpMatrix, &[Size::S, Size::M, Size::L][..]),
+        (Method::FlowMatrix, &[Size::S, Size::M][..]),
+    ] {
+        let rows: Vec<_> = sizes
+            .iter()
+            .map(|&size| measure::run(size.name(), &synth::generate_size(size), 3, method, &now))
+            .collect();
+        console_log!(
+            "wasm benchmark (headless Chromium, median of 3)\nAnalysis: {}.\n\n{}",
+            method.describe(),
+            measure::markdown_table(&rows)
+        );
+    }
+}
