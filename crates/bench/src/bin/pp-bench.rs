@@ -110,8 +110,8 @@ fn parse_args() -> Result<Args, String> {
             "--write-yaml" => args.write_yaml = Some(value().ok_or("--write-yaml needs a DIR")?),
             "--method" => {
                 let v = value().ok_or("--method needs a value")?;
-                args.method =
-                    Method::parse(&v).ok_or(format!("unknown method {v:?} (matrix, index, flows)"))?;
+                args.method = Method::parse(&v)
+                    .ok_or(format!("unknown method {v:?} (matrix, index, flows)"))?;
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
