@@ -126,7 +126,12 @@ impl NpMatrix {
                     // As `netpol::resolve`: the node's address, else the pod's first one.
                     profile
                         .ipblock_matches_nodes
-                        .then(|| cluster.node(w.node).map(|n| n.ip).or(w.ips.first().copied()))
+                        .then(|| {
+                            cluster
+                                .node(w.node)
+                                .map(|n| n.ip)
+                                .or(w.ips.first().copied())
+                        })
                         .flatten()
                 } else {
                     profile.ipblock_matches_pods.then(|| w.ip())
@@ -139,7 +144,10 @@ impl NpMatrix {
         let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, w) in workloads.iter().enumerate() {
             if !peers[i].host {
-                by_namespace.entry(w.namespace.as_str()).or_default().push(i);
+                by_namespace
+                    .entry(w.namespace.as_str())
+                    .or_default()
+                    .push(i);
             }
         }
         let mut ns_labels: HashMap<&str, Labels> = HashMap::new();
@@ -191,7 +199,9 @@ impl NpMatrix {
                     }
                     PeerKind::IpBlock { cidr, except } => {
                         for (i, p) in peers.iter().enumerate() {
-                            if p.block_ip.is_some_and(|ip| block_contains(cidr, except, ip)) {
+                            if p.block_ip
+                                .is_some_and(|ip| block_contains(cidr, except, ip))
+                            {
                                 bits.set(i);
                             }
                         }
@@ -204,7 +214,10 @@ impl NpMatrix {
         // Isolating policies per workload, through the policies of its namespace (§1.1 rule 1, 3).
         let mut policies_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, p) in cluster.network_policies.iter().enumerate() {
-            policies_by_ns.entry(p.namespace.as_str()).or_default().push(i);
+            policies_by_ns
+                .entry(p.namespace.as_str())
+                .or_default()
+                .push(i);
         }
         let isolating = |w: usize, ingress: bool| -> Vec<usize> {
             if peers[w].host {
@@ -266,7 +279,10 @@ impl NpMatrix {
         let mut hosts_on_node: HashMap<crate::model::NodeId, Bits> = HashMap::new();
         for (i, w) in workloads.iter().enumerate() {
             if peers[i].host {
-                hosts_on_node.entry(w.node).or_insert_with(|| Bits::new(n)).set(i);
+                hosts_on_node
+                    .entry(w.node)
+                    .or_insert_with(|| Bits::new(n))
+                    .set(i);
             }
         }
         let no_hosts = Bits::new(n);
@@ -335,13 +351,25 @@ impl NpMatrix {
 
     /// Does the egress side of `src` allow `src → dst` on `(protocol, port)`? `None` when `port`
     /// is not a declared port of `dst` or a position is out of range.
-    pub fn egress_allows(&self, src: usize, dst: usize, protocol: Protocol, port: u16) -> Option<bool> {
+    pub fn egress_allows(
+        &self,
+        src: usize,
+        dst: usize,
+        protocol: Protocol,
+        port: u16,
+    ) -> Option<bool> {
         let slot = self.slot(dst, protocol, port)?;
         Some(self.egress.get(src)?.as_ref().is_none_or(|b| b.get(slot)))
     }
 
     /// Does the ingress side of `dst` allow `src → dst` on `(protocol, port)`? `None` as above.
-    pub fn ingress_allows(&self, src: usize, dst: usize, protocol: Protocol, port: u16) -> Option<bool> {
+    pub fn ingress_allows(
+        &self,
+        src: usize,
+        dst: usize,
+        protocol: Protocol,
+        port: u16,
+    ) -> Option<bool> {
         let slot = self.slot(dst, protocol, port)?;
         if src >= self.egress.len() {
             return None;
@@ -406,7 +434,11 @@ fn rule_allows(
         match (&p.port, p.end_port) {
             (None, _) => true,
             (Some(PortRef::Number(start)), Some(end)) => {
-                let end = if profile.end_port_supported { end } else { *start };
+                let end = if profile.end_port_supported {
+                    end
+                } else {
+                    *start
+                };
                 *start <= port && port <= end
             }
             (Some(PortRef::Number(start)), None) => *start == port,
@@ -425,7 +457,9 @@ fn rule_allows(
 mod tests {
     use super::*;
     use crate::model::{Container, Namespace, Node, WorkloadId};
-    use crate::netpol::tests::{cport, ip_block, named, namespace, pods, policy, port, rule, workload, Rng};
+    use crate::netpol::tests::{
+        cport, ip_block, named, namespace, pods, policy, port, rule, workload, Rng,
+    };
     use crate::netpol::{evaluate_egress, evaluate_ingress, NpIndex, PolicyPort};
     use crate::selector::{Expression, LabelSelector};
     use crate::source::Span;
@@ -462,7 +496,10 @@ mod tests {
                     1 => Expression::NotIn(k, vec![v]),
                     2 => Expression::Exists(k),
                     3 => Expression::DoesNotExist(k),
-                    _ => Expression::In("kubernetes.io/metadata.name".into(), vec![pick(rng, &NAMESPACES).into()]),
+                    _ => Expression::In(
+                        "kubernetes.io/metadata.name".into(),
+                        vec![pick(rng, &NAMESPACES).into()],
+                    ),
                 }
             })
             .collect();
@@ -476,8 +513,14 @@ mod tests {
         let peers = (0..rng.below(3))
             .map(|_| match rng.below(4) {
                 0 => ip_block(
-                    pick(rng, &["10.0.0.0/8", "10.244.0.0/16", "0.0.0.0/0", "10.0.0.0/30"]),
-                    pick(rng, &[&[][..], &["10.244.1.0/24"][..], &["10.0.0.2/32"][..]]),
+                    pick(
+                        rng,
+                        &["10.0.0.0/8", "10.244.0.0/16", "0.0.0.0/0", "10.0.0.0/30"],
+                    ),
+                    pick(
+                        rng,
+                        &[&[][..], &["10.244.1.0/24"][..], &["10.0.0.2/32"][..]],
+                    ),
                 ),
                 1 => pods(None, Some(selector(rng))),
                 2 => pods(Some(selector(rng)), None),
@@ -532,11 +575,17 @@ mod tests {
             .collect();
         let network_policies = (0..rng.below(5))
             .map(|i| {
-                let ingress =
-                    (rng.below(3) != 0).then(|| (0..rng.below(3)).map(|_| random_rule(rng)).collect());
-                let egress =
-                    (rng.below(2) == 0).then(|| (0..rng.below(3)).map(|_| random_rule(rng)).collect());
-                policy(pick(rng, &NAMESPACES), &format!("p{i}"), selector(rng), ingress, egress)
+                let ingress = (rng.below(3) != 0)
+                    .then(|| (0..rng.below(3)).map(|_| random_rule(rng)).collect());
+                let egress = (rng.below(2) == 0)
+                    .then(|| (0..rng.below(3)).map(|_| random_rule(rng)).collect());
+                policy(
+                    pick(rng, &NAMESPACES),
+                    &format!("p{i}"),
+                    selector(rng),
+                    ingress,
+                    egress,
+                )
             })
             .collect();
         Cluster {
@@ -622,7 +671,10 @@ mod tests {
                 }
             }
         }
-        assert!(allowed > 1000 && denied > 1000, "{allowed} allowed, {denied} denied");
+        assert!(
+            allowed > 1000 && denied > 1000,
+            "{allowed} allowed, {denied} denied"
+        );
     }
 
     #[test]
