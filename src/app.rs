@@ -37,7 +37,13 @@ enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [Tab::Flows, Tab::Expectations, Tab::Scenario, Tab::Settings, Tab::Model];
+    const ALL: [Tab; 5] = [
+        Tab::Flows,
+        Tab::Expectations,
+        Tab::Scenario,
+        Tab::Settings,
+        Tab::Model,
+    ];
     fn label(self) -> &'static str {
         match self {
             Tab::Flows => "Flows",
@@ -149,7 +155,7 @@ pub fn App() -> Html {
         Callback::from(move |file: web_sys::File| {
             let d = d.clone();
             browser::read_file(file, move |res| match res {
-                Ok(text) => d.dispatch(Action::Replace(text)),
+                Ok(text) => d.dispatch(Action::Open(text)),
                 Err(e) => d.dispatch(Action::Notice(Some(e))),
             });
         })
@@ -166,7 +172,12 @@ pub fn App() -> Html {
     let make_link = {
         let state = state.clone();
         Callback::from(move |()| {
-            format!("{}{}#{}", browser::page_url(), share_query(&state.embed), share::encode(&state.snapshot()))
+            format!(
+                "{}{}#{}",
+                browser::page_url(),
+                share_query(&state.embed),
+                share::encode(&state.snapshot())
+            )
         })
     };
     let make_snippet = {
@@ -174,7 +185,12 @@ pub fn App() -> Html {
         Callback::from(move |()| {
             let title = state.current_scenario().map_or("scenario", |s| s.title);
             let flags = EmbedFlags::from_query("embed=1&panes=editor,topology,matrix&readonly=1");
-            embed::iframe_snippet(&browser::page_url(), &flags, &share::encode(&state.snapshot()), title)
+            embed::iframe_snippet(
+                &browser::page_url(),
+                &flags,
+                &share::encode(&state.snapshot()),
+                title,
+            )
         })
     };
     let edges = use_memo(state.analysis.clone(), |analysis| {
@@ -201,7 +217,8 @@ pub fn App() -> Html {
     let topology = html! {
         <Topology analysis={analysis.clone()} edges={edges.clone()}
             selected_node={state.selected_node.clone()} selected_flow={state.selected_flow.clone()}
-            on_select_node={on_select_node} on_select_flow={on_select_flow.clone()} />
+            on_select_node={on_select_node} on_select_flow={on_select_flow.clone()}
+            compact={embed.enabled} />
     };
     let matrix = html! {
         <FlowMatrix analysis={analysis.clone()} selected_flow={state.selected_flow.clone()}
@@ -233,13 +250,19 @@ pub fn App() -> Html {
         let open_full = {
             let state = state.clone();
             Callback::from(move |_: MouseEvent| {
-                let url = format!("{}#{}", browser::page_url(), share::encode(&state.snapshot()));
+                let url = format!(
+                    "{}#{}",
+                    browser::page_url(),
+                    share::encode(&state.snapshot())
+                );
                 if let Some(w) = web_sys::window() {
                     let _ = w.open_with_url_and_target(&url, "_blank");
                 }
             })
         };
-        let title = state.current_scenario().map_or("Policy Playground", |s| s.title);
+        let title = state
+            .current_scenario()
+            .map_or("Policy Playground", |s| s.title);
         let side: Vec<(Pane, &str, Html)> = [
             (Pane::Topology, "Topology", topology),
             (Pane::Matrix, "Flows", matrix),
@@ -311,12 +334,15 @@ pub fn App() -> Html {
             browser::download("topology.svg", "image/svg+xml", &file);
         }
     });
-    let export = |name: &'static str, mime: &'static str, f: fn(&engine::model::Cluster, &[engine::flows::Flow]) -> String| {
-        let analysis = analysis.clone();
-        Callback::from(move |_: MouseEvent| {
-            browser::download(name, mime, &f(&analysis.cluster, &analysis.flows));
-        })
-    };
+    let export =
+        |name: &'static str,
+         mime: &'static str,
+         f: fn(&engine::model::Cluster, &[engine::flows::Flow]) -> String| {
+            let analysis = analysis.clone();
+            Callback::from(move |_: MouseEvent| {
+                browser::download(name, mime, &f(&analysis.cluster, &analysis.flows));
+            })
+        };
     let undo = {
         let d = dispatcher.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Undo))

@@ -210,7 +210,10 @@ mod tests {
             EmbedFlags::from_query("embed=1&panes=nope").panes,
             DEFAULT_EMBED_PANES.to_vec()
         );
-        assert_eq!(EmbedFlags::from_query("embed").panes, DEFAULT_EMBED_PANES.to_vec());
+        assert_eq!(
+            EmbedFlags::from_query("embed").panes,
+            DEFAULT_EMBED_PANES.to_vec()
+        );
     }
 
     #[test]
@@ -221,11 +224,21 @@ mod tests {
 
     #[test]
     fn garbage_query_is_harmless() {
-        for q in ["%", "%%%", "embed=%zz", "&&&", "=", "panes=,,,", "embed=1&panes=%E2%82"] {
+        for q in [
+            "%",
+            "%%%",
+            "embed=%zz",
+            "&&&",
+            "=",
+            "panes=,,,",
+            "embed=1&panes=%E2%82",
+        ] {
             let _ = EmbedFlags::from_query(q);
         }
         assert_eq!(
-            EmbedFlags::from_query("scenario=ambient-15008").scenario.as_deref(),
+            EmbedFlags::from_query("scenario=ambient-15008")
+                .scenario
+                .as_deref(),
             Some("ambient-15008")
         );
     }

@@ -12,7 +12,11 @@ use engine::verdict::{Decision, Layer};
 
 /// A key for a flow that stays the same when the text is edited elsewhere.
 pub fn flow_key(cluster: &Cluster, flow: &Flow) -> String {
-    format!("{}|{}", flow.kind.as_str(), explain::flow_title(cluster, flow))
+    format!(
+        "{}|{}",
+        flow.kind.as_str(),
+        explain::flow_title(cluster, flow)
+    )
 }
 
 /// The matrix row of a flow: its source by name.
@@ -184,10 +188,16 @@ fn rows(cluster: &Cluster, flows: &[Flow]) -> Vec<Row> {
             port: format!("{}/{}", f.port, f.protocol.as_str()),
             layers: Layer::ALL
                 .iter()
-                .map(|l| f.layer_verdict(*l).map_or("", |v| v.decision.as_str()).to_string())
+                .map(|l| {
+                    f.layer_verdict(*l)
+                        .map_or("", |v| v.decision.as_str())
+                        .to_string()
+                })
                 .collect(),
             verdict: f.verdict.as_str(),
-            decided_by: f.decided_by.map_or(String::new(), |l| l.as_str().to_string()),
+            decided_by: f
+                .decided_by
+                .map_or(String::new(), |l| l.as_str().to_string()),
         })
         .collect()
 }
@@ -235,7 +245,13 @@ pub fn export_json(cluster: &Cluster, flows: &[Flow]) -> String {
             .iter()
             .zip(cells(r))
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{}: {}", engine::connlist::json_string(k), engine::connlist::json_string(v)))
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    engine::connlist::json_string(k),
+                    engine::connlist::json_string(v)
+                )
+            })
             .collect();
         out.push_str("  {");
         out.push_str(&fields.join(", "));

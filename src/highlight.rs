@@ -125,7 +125,10 @@ fn split_comment(line: &str) -> (&str, &str) {
 /// Byte index of the `:` ending a mapping key at the start of `s`, if there is one.
 fn key_colon(s: &str) -> Option<usize> {
     let first = s.chars().next()?;
-    if matches!(first, '{' | '[' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`') {
+    if matches!(
+        first,
+        '{' | '[' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`'
+    ) {
         return None;
     }
     if first == '"' || first == '\'' {
@@ -138,7 +141,8 @@ fn key_colon(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' ' || bytes[i + 1] == b'\t')
+        if bytes[i] == b':'
+            && (i + 1 == bytes.len() || bytes[i + 1] == b' ' || bytes[i + 1] == b'\t')
         {
             return Some(i);
         }
@@ -254,7 +258,10 @@ mod tests {
         assert_eq!(utf16_offset(text, 3), 3); // before é
         assert_eq!(utf16_offset(text, 5), 4); // after é (2 bytes, 1 unit)
         let rocket = text.find('🚀').unwrap_or(0);
-        assert_eq!(utf16_offset(text, rocket + 4), utf16_offset(text, rocket) + 2);
+        assert_eq!(
+            utf16_offset(text, rocket + 4),
+            utf16_offset(text, rocket) + 2
+        );
         assert_eq!(utf16_offset(text, rocket + 1), utf16_offset(text, rocket)); // inside: clamp
         assert_eq!(utf16_offset(text, 999), text.encode_utf16().count() as u32);
     }

@@ -16,6 +16,8 @@ pub const GROUP_GAP: f64 = 28.0;
 pub const MARGIN: f64 = 12.0;
 /// Groups wrap to a new row beyond this width.
 pub const MAX_ROW_WIDTH: f64 = 1000.0;
+/// Space below the picture for edges that pass under cards.
+pub const EDGE_ROOM: f64 = 36.0;
 /// Most cards per row inside one group.
 pub const MAX_COLS: usize = 4;
 /// Characters that fit on a card line at the view's font size.
@@ -124,6 +126,12 @@ pub struct EdgeGeom {
 /// Places the groups in rows (left to right, wrapping at [`MAX_ROW_WIDTH`]) and their cards
 /// in a grid of at most [`MAX_COLS`] columns.
 pub fn layout(groups: &[GroupSpec]) -> Layout {
+    layout_within(groups, MAX_ROW_WIDTH)
+}
+
+/// [`layout`] with another row width (compact embeds use a narrower one).
+pub fn layout_within(groups: &[GroupSpec], max_row_width: f64) -> Layout {
+    let max_row_width = max_row_width.max(2.0 * MARGIN + NODE_W + 2.0 * GROUP_PAD);
     let mut res = Layout::default();
     let mut x = MARGIN;
     let mut y = MARGIN;
@@ -135,7 +143,7 @@ pub fn layout(groups: &[GroupSpec]) -> Layout {
         let rows = n.div_ceil(cols).max(1);
         let w = 2.0 * GROUP_PAD + cols as f64 * NODE_W + (cols as f64 - 1.0) * NODE_GAP;
         let h = GROUP_HEADER + GROUP_PAD + rows as f64 * NODE_H + (rows as f64 - 1.0) * NODE_GAP;
-        if x > MARGIN && x + w > MAX_ROW_WIDTH - MARGIN {
+        if x > MARGIN && x + w > max_row_width - MARGIN {
             x = MARGIN;
             y += row_height + GROUP_GAP;
             row_height = 0.0;
@@ -170,7 +178,8 @@ pub fn layout(groups: &[GroupSpec]) -> Layout {
         x += w + GROUP_GAP;
     }
     res.width = (width + MARGIN).max(2.0 * MARGIN + NODE_W);
-    res.height = y + row_height + MARGIN;
+    // Room below the last row for edges routed under the cards.
+    res.height = y + row_height + MARGIN + EDGE_ROOM;
     res
 }
 
@@ -207,15 +216,38 @@ impl Layout {
         }
         let (ax, ay) = a.center();
         let (bx, by) = b.center();
+        // Cards on one line with others between them: pass under, not through, the cards.
+        if (ay - by).abs() < 1.0 && (bx - ax).abs() > NODE_W + 2.0 * NODE_GAP + 1.0 {
+            let depth = 26.0 + ((bx - ax).abs() / 10.0).min(30.0) + spread;
+            let (sx, ex) = (ax + spread - 12.0, bx + spread - 12.0);
+            let (sy, ey) = (a.bottom(), b.bottom());
+            let (c1, c2) = ((sx, sy + depth), (ex, ey + depth));
+            return Some(EdgeGeom {
+                d: format!(
+                    "M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                    sx, sy, c1.0, c1.1, c2.0, c2.1, ex, ey
+                ),
+                label_x: (sx + ex) / 2.0,
+                label_y: sy + depth * 0.75 + 4.0,
+            });
+        }
         // Leave from the side facing the target; vertical neighbours use top/bottom.
         let horizontal = (bx - ax).abs() >= (by - ay).abs() * 0.8 || (bx - ax).abs() > NODE_W;
         let (p0, p3, c1, c2) = if horizontal {
-            let (sx, ex) = if bx >= ax { (a.right(), b.x) } else { (a.x, b.right()) };
+            let (sx, ex) = if bx >= ax {
+                (a.right(), b.x)
+            } else {
+                (a.x, b.right())
+            };
             let bend = ((ex - sx).abs() / 2.0).max(40.0) * if bx >= ax { 1.0 } else { -1.0 };
             let (sy, ey) = (ay + spread - 6.0, by + spread - 6.0);
             ((sx, sy), (ex, ey), (sx + bend, sy), (ex - bend, ey))
         } else {
-            let (sy, ey) = if by >= ay { (a.bottom(), b.y) } else { (a.y, b.bottom()) };
+            let (sy, ey) = if by >= ay {
+                (a.bottom(), b.y)
+            } else {
+                (a.y, b.bottom())
+            };
             let bend = ((ey - sy).abs() / 2.0).max(30.0) * if by >= ay { 1.0 } else { -1.0 };
             let (sx, ex) = (ax + spread - 10.0, bx + spread - 10.0);
             ((sx, sy), (ex, ey), (sx, sy + bend), (ex, ey - bend))
@@ -298,7 +330,11 @@ mod tests {
 
     fn check_invariants(l: &Layout) {
         for (i, a) in l.nodes.iter().enumerate() {
-            assert!(l.groups[a.group].rect.contains(&a.rect), "{} outside its group", a.key);
+            assert!(
+                l.groups[a.group].rect.contains(&a.rect),
+                "{} outside its group",
+                a.key
+            );
             for b in &l.nodes[i + 1..] {
                 assert!(!a.rect.overlaps(&b.rect), "{} overlaps {}", a.key, b.key);
             }
@@ -319,7 +355,11 @@ mod tests {
             for workloads in 2..=40 {
                 let l = layout(&spec(namespaces, workloads));
                 check_invariants(&l);
-                assert!(l.width <= MAX_ROW_WIDTH, "{namespaces}/{workloads}: {}", l.width);
+                assert!(
+                    l.width <= MAX_ROW_WIDTH,
+                    "{namespaces}/{workloads}: {}",
+                    l.width
+                );
                 // Readable: no taller than a few screens even for 40 cards.
                 assert!(l.height <= 1800.0, "{namespaces}/{workloads}: {}", l.height);
             }
@@ -330,8 +370,21 @@ mod tests {
     fn small_scenarios_are_compact() {
         let l = layout(&spec(2, 2));
         // Two namespaces and the node group fit on one row.
-        assert!(l.groups.iter().all(|g| g.rect.y == MARGIN), "{:?}", l.groups);
+        assert!(
+            l.groups.iter().all(|g| g.rect.y == MARGIN),
+            "{:?}",
+            l.groups
+        );
         assert!(l.height < 200.0);
+    }
+
+    #[test]
+    fn narrower_rows_wrap_sooner_and_keep_invariants() {
+        for workloads in [2, 9, 40] {
+            let l = layout_within(&spec(4, workloads), 640.0);
+            check_invariants(&l);
+            assert!(l.width <= 640.0 + NODE_W, "{}", l.width);
+        }
     }
 
     #[test]

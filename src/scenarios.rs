@@ -195,9 +195,9 @@ mod tests {
             assert!(!lines.is_empty(), "{}", s.id);
             for l in lines {
                 assert!(l.contains(" -> "), "{}: {l}", s.id);
-                let verdict_ok = [" allow", " deny", " unknown"].iter().any(|v| {
-                    l.ends_with(v) || l.contains(&format!("{v} at "))
-                });
+                let verdict_ok = [" allow", " deny", " unknown"]
+                    .iter()
+                    .any(|v| l.ends_with(v) || l.contains(&format!("{v} at ")));
                 assert!(verdict_ok, "{}: {l}", s.id);
                 if let Some((_, layer)) = l.split_once(" at ") {
                     assert!(engine::verdict::Layer::parse(layer.trim()).is_some(), "{l}");

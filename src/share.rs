@@ -48,7 +48,10 @@ impl fmt::Display for ShareError {
         match self {
             ShareError::NotALink => f.write_str("the link holds no playground state"),
             ShareError::UnknownVersion(v) => {
-                write!(f, "the link uses format `{v}`, which this playground does not know")
+                write!(
+                    f,
+                    "the link uses format `{v}`, which this playground does not know"
+                )
             }
             ShareError::Base64 => f.write_str("the link is damaged (not base64url)"),
             ShareError::Inflate => f.write_str("the link is damaged (cannot be decompressed)"),
@@ -166,8 +169,7 @@ fn split_record(input: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let after_key = input.get(key_end + 1..)?;
     let len_end = after_key.iter().position(|&b| b == b':')?;
     let len_text = std::str::from_utf8(after_key.get(..len_end)?).ok()?;
-    if len_text.is_empty() || len_text.len() > 10 || !len_text.bytes().all(|b| b.is_ascii_digit())
-    {
+    if len_text.is_empty() || len_text.len() > 10 || !len_text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let len: usize = len_text.parse().ok()?;
@@ -189,8 +191,7 @@ mod tests {
             profile: "calico-iptables".into(),
             flow: Some("app:np-test-1/a->np-test-2/b:80/TCP".into()),
             node: Some("w:np-test-1/a".into()),
-            expectations: "a/b -> c/d:80 deny at np-ingress\n# comment: with colons 1:2:\n"
-                .into(),
+            expectations: "a/b -> c/d:80 deny at np-ingress\n# comment: with colons 1:2:\n".into(),
         }
     }
 
@@ -232,7 +233,10 @@ mod tests {
     fn crlf_is_normalised() {
         let mut s = sample();
         s.yaml = "a: 1\r\nb: 2\r\n".into();
-        assert_eq!(decode(&encode(&s)).map(|s| s.yaml), Ok("a: 1\nb: 2\n".into()));
+        assert_eq!(
+            decode(&encode(&s)).map(|s| s.yaml),
+            Ok("a: 1\nb: 2\n".into())
+        );
     }
 
     #[test]
@@ -240,10 +244,8 @@ mod tests {
         let mut records = String::new();
         push_record(&mut records, "future-field", "x:y\nz");
         push_record(&mut records, "yaml", "kind: Pod\n");
-        let payload = BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(
-            records.as_bytes(),
-            6,
-        ));
+        let payload =
+            BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(records.as_bytes(), 6));
         let s = decode(&format!("v1.{payload}")).expect("decodes");
         assert_eq!(s.yaml, "kind: Pod\n");
     }
@@ -270,14 +272,26 @@ mod tests {
         for c in cases {
             assert!(decode(c).is_err(), "{c:?} decoded");
         }
-        assert_eq!(decode("v7.abc"), Err(ShareError::UnknownVersion("v7".into())));
+        assert_eq!(
+            decode("v7.abc"),
+            Err(ShareError::UnknownVersion("v7".into()))
+        );
         // Valid deflate of an invalid record list.
-        for records in ["yaml", "yaml:", "yaml:5:ab\n", "yaml:2:ab", "yaml:x:ab\n", "yaml:99999999999:a\n"] {
-            let payload = BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(
-                records.as_bytes(),
-                6,
-            ));
-            assert_eq!(decode(&format!("v1.{payload}")), Err(ShareError::Malformed), "{records}");
+        for records in [
+            "yaml",
+            "yaml:",
+            "yaml:5:ab\n",
+            "yaml:2:ab",
+            "yaml:x:ab\n",
+            "yaml:99999999999:a\n",
+        ] {
+            let payload =
+                BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(records.as_bytes(), 6));
+            assert_eq!(
+                decode(&format!("v1.{payload}")),
+                Err(ShareError::Malformed),
+                "{records}"
+            );
         }
         // Invalid UTF-8 inside a record.
         let mut bytes = b"yaml:2:".to_vec();
@@ -313,11 +327,13 @@ mod tests {
 
     #[test]
     fn zip_bomb_is_bounded() {
-        let records = format!("yaml:{}:{}\n", MAX_INFLATED + 10, "a".repeat(MAX_INFLATED + 10));
-        let payload = BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(
-            records.as_bytes(),
-            9,
-        ));
+        let records = format!(
+            "yaml:{}:{}\n",
+            MAX_INFLATED + 10,
+            "a".repeat(MAX_INFLATED + 10)
+        );
+        let payload =
+            BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(records.as_bytes(), 9));
         assert_eq!(decode(&format!("v1.{payload}")), Err(ShareError::TooLarge));
     }
 
@@ -349,11 +365,17 @@ mod embed_example {
     #[test]
     fn embed_example_fragment_opens_the_scenario() {
         let html = include_str!("../static/embed-example.html");
-        let start = html.find("#v1.").map(|i| i + 1).unwrap_or(0);
+        let start = html
+            .find("readonly=1#v1.")
+            .map(|i| i + "readonly=1#".len())
+            .unwrap_or(0);
         let end = html[start..].find('"').map_or(html.len(), |i| start + i);
         let snapshot = decode(&html[start..end]).expect("the example's fragment decodes");
         assert_eq!(snapshot.scenario, "ambient-15008");
-        assert_eq!(snapshot.yaml, include_str!("../scenarios/ambient-15008.yaml"));
+        assert_eq!(
+            snapshot.yaml,
+            include_str!("../scenarios/ambient-15008.yaml")
+        );
         assert!(snapshot.expectations.contains("demo/client"));
     }
 }

@@ -105,8 +105,10 @@ pub struct State {
 pub enum Action {
     /// The user typed: re-analyse; the textarea has its own undo for typing.
     Edit(String),
-    /// Replace the whole text (file load, drop, a lint fix): undoable.
+    /// Replace the whole text (a lint fix): undoable; the scenario stays the current one.
     Replace(String),
+    /// Open a file (load button, drop): undoable; the text is no longer a library scenario.
+    Open(String),
     Undo,
     LoadScenario(String),
     /// Back to the current scenario's text and expectations (undoable).
@@ -118,7 +120,10 @@ pub enum Action {
     SetProfile(String),
     SetExpectations(String),
     /// Select a byte range in the editor (a diagnostic, a rule of a trace).
-    Reveal { start: u32, end: u32 },
+    Reveal {
+        start: u32,
+        end: u32,
+    },
     Notice(Option<String>),
 }
 
@@ -225,7 +230,10 @@ impl Default for State {
 /// default (the Settings pane only offers names the engine knows). EXTENSION POINT: pass the
 /// mesh options once the engine takes them.
 fn analyze_text(text: &str, settings: &Settings) -> Analysis {
-    engine::analyze_with(&[Source::new(EDITOR_SOURCE, text)], &analyze_options(settings))
+    engine::analyze_with(
+        &[Source::new(EDITOR_SOURCE, text)],
+        &analyze_options(settings),
+    )
 }
 
 /// The flow options for a profile name: the engine's own mapping, else the profile table's
@@ -268,6 +276,16 @@ impl Reducible for State {
                 }
                 Rc::new(State {
                     undo: self.pushed_undo(),
+                    ..self.with_text(&text)
+                })
+            }
+            Action::Open(text) if editable => {
+                let text = normalize_newlines(&text);
+                Rc::new(State {
+                    undo: self.pushed_undo(),
+                    scenario: Rc::from(""),
+                    selected_flow: None,
+                    selected_node: None,
                     ..self.with_text(&text)
                 })
             }
@@ -376,6 +394,7 @@ impl Reducible for State {
             // Edits in a read-only embed.
             Action::Edit(_)
             | Action::Replace(_)
+            | Action::Open(_)
             | Action::Undo
             | Action::SetProfile(_)
             | Action::SetExpectations(_) => self,
@@ -415,7 +434,9 @@ mod tests {
         let state = Rc::new(State::default());
         let same = state.clone().reduce(Action::Edit(state.text.to_string()));
         assert!(Rc::ptr_eq(&state, &same));
-        let next = state.reduce(Action::Edit("kind: Namespace\nmetadata: {name: a}\n".into()));
+        let next = state.reduce(Action::Edit(
+            "kind: Namespace\nmetadata: {name: a}\n".into(),
+        ));
         assert_eq!(next.generation, 1);
         assert_eq!(next.analysis.cluster.namespaces.len(), 1);
         assert!(next.undo.is_empty(), "typing is not on the undo stack");
@@ -448,6 +469,24 @@ mod tests {
     }
 
     #[test]
+    fn open_leaves_the_library_and_is_undoable() {
+        let s0 = Rc::new(State::default());
+        let s1 = reduce(
+            s0.clone(),
+            Action::Open("kind: Namespace\r\nmetadata: {name: f}\r\n".into()),
+        );
+        assert_eq!(&*s1.scenario, "");
+        assert!(s1.current_scenario().is_none());
+        assert_eq!(&*s1.text, "kind: Namespace\nmetadata: {name: f}\n");
+        let s2 = reduce(s1, Action::Undo);
+        assert_eq!(s2.text, s0.text);
+        assert_eq!(s2.scenario, s0.scenario);
+        // Reset from a file goes back to the default scenario.
+        let s3 = reduce(reduce(s2, Action::Open("a: 1\n".into())), Action::Reset);
+        assert_eq!(&*s3.scenario, scenarios::default_scenario().id);
+    }
+
+    #[test]
     fn undo_depth_is_bounded() {
         let mut s = Rc::new(State::default());
         for i in 0..(UNDO_DEPTH + 10) {
@@ -458,10 +497,16 @@ mod tests {
 
     #[test]
     fn scenario_load_sets_expectations_and_reset_restores_it() {
-        let s = reduce(Rc::new(State::default()), Action::LoadScenario("ambient-15008".into()));
+        let s = reduce(
+            Rc::new(State::default()),
+            Action::LoadScenario("ambient-15008".into()),
+        );
         assert_eq!(&*s.scenario, "ambient-15008");
         assert!(s.expectations.contains("demo/client"));
-        let edited = reduce(s, Action::Edit("kind: Namespace\nmetadata: {name: z}\n".into()));
+        let edited = reduce(
+            s,
+            Action::Edit("kind: Namespace\nmetadata: {name: z}\n".into()),
+        );
         let edited = reduce(edited, Action::SetExpectations("mine".into()));
         let reset = reduce(edited, Action::Reset);
         assert_eq!(
@@ -478,7 +523,10 @@ mod tests {
 
     #[test]
     fn snapshot_restore_round_trip() {
-        let s = reduce(Rc::new(State::default()), Action::LoadScenario("stray-dash".into()));
+        let s = reduce(
+            Rc::new(State::default()),
+            Action::LoadScenario("stray-dash".into()),
+        );
         let s = reduce(s, Action::SetProfile("cilium".into()));
         let s = reduce(s, Action::SelectFlow(Some("flow-1".into())));
         let s = reduce(s, Action::SelectNode(Some("w:fe/web".into())));
@@ -487,7 +535,10 @@ mod tests {
         let restored = reduce(Rc::new(State::default()), Action::Restore(snap.clone()));
         assert_eq!(restored.snapshot(), snap);
         assert_eq!(restored.settings.cni_profile, "cilium");
-        assert_eq!(restored.analysis.cluster.namespaces.len(), s.analysis.cluster.namespaces.len());
+        assert_eq!(
+            restored.analysis.cluster.namespaces.len(),
+            s.analysis.cluster.namespaces.len()
+        );
     }
 
     #[test]
@@ -512,7 +563,10 @@ mod tests {
 
     #[test]
     fn reveal_requests_are_distinct() {
-        let s = reduce(Rc::new(State::default()), Action::Reveal { start: 1, end: 4 });
+        let s = reduce(
+            Rc::new(State::default()),
+            Action::Reveal { start: 1, end: 4 },
+        );
         let first = s.reveal.expect("reveal");
         let s = reduce(s, Action::Reveal { start: 1, end: 4 });
         assert_ne!(s.reveal, Some(first));

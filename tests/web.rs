@@ -116,11 +116,16 @@ fn element(root: &web_sys::Element, selector: &str) -> HtmlElement {
 async fn topology_draws_cards_and_selects_on_click() {
     let root = mount();
     sleep(Duration::from_millis(50)).await;
-    let cards = root.query_selector_all("#topology-svg g.node").expect("cards");
+    let cards = root
+        .query_selector_all("#topology-svg g.node")
+        .expect("cards");
     // Two workloads and at least one node card.
     assert!(cards.length() >= 3, "{} cards", cards.length());
     let svg = text_of(&root, "#topology-svg");
-    assert!(svg.contains("np-test-nginx-1") && svg.contains("sidecar"), "{svg}");
+    assert!(
+        svg.contains("np-test-nginx-1") && svg.contains("sidecar"),
+        "{svg}"
+    );
     let card = root
         .query_selector("#topology-svg g.node[data-key^='w:np-test-1/']")
         .ok()
@@ -143,9 +148,15 @@ async fn matrix_cell_selects_a_flow_and_trace_reveals_its_rule() {
     cell.click();
     sleep(Duration::from_millis(50)).await;
     let trace = text_of(&root, "#trace");
-    assert!(trace.contains("np-ingress") && trace.contains("deny"), "{trace}");
+    assert!(
+        trace.contains("np-ingress") && trace.contains("deny"),
+        "{trace}"
+    );
     let rule = element(&root, "#trace button.rule-ref");
-    assert!(rule.text_content().unwrap_or_default().contains("deny-all-ingress-using-networkpolicy"));
+    assert!(rule
+        .text_content()
+        .unwrap_or_default()
+        .contains("deny-all-ingress-using-networkpolicy"));
     rule.click();
     sleep(Duration::from_millis(50)).await;
     let area: HtmlTextAreaElement = element(&root, "#yaml").dyn_into().expect("textarea");
@@ -153,8 +164,15 @@ async fn matrix_cell_selects_a_flow_and_trace_reveals_its_rule() {
     let end = area.selection_end().ok().flatten().unwrap_or(0) as usize;
     let value: Vec<u16> = area.value().encode_utf16().collect();
     let selected = String::from_utf16_lossy(&value[start..end]);
-    assert!(selected.contains("deny-all-ingress-using-networkpolicy"), "{selected}");
-    assert!(root.query_selector(".overlay .line.focus").ok().flatten().is_some());
+    assert!(
+        selected.contains("deny-all-ingress-using-networkpolicy"),
+        "{selected}"
+    );
+    assert!(root
+        .query_selector(".overlay .line.focus")
+        .ok()
+        .flatten()
+        .is_some());
     root.remove();
 }
 
@@ -163,13 +181,22 @@ async fn diagnostic_click_selects_its_span_in_utf16() {
     let root = mount();
     sleep(Duration::from_millis(50)).await;
     // A non-ASCII comment before the error shifts UTF-16 offsets away from byte offsets.
-    type_into(&root, "# ünïcödé 🚀🚀\nkind: Namespace\nmetadata: {name: [\n").await;
+    type_into(
+        &root,
+        "# ünïcödé 🚀🚀\nkind: Namespace\nmetadata: {name: [\n",
+    )
+    .await;
     element(&root, "#diagnostics .diag.error .diag-jump").click();
     sleep(Duration::from_millis(50)).await;
     let area: HtmlTextAreaElement = element(&root, "#yaml").dyn_into().expect("textarea");
     let start = area.selection_start().ok().flatten().unwrap_or(0);
     let value = area.value();
-    let prefix: String = String::from_utf16_lossy(&value.encode_utf16().take(start as usize).collect::<Vec<_>>());
+    let prefix: String = String::from_utf16_lossy(
+        &value
+            .encode_utf16()
+            .take(start as usize)
+            .collect::<Vec<_>>(),
+    );
     assert!(prefix.starts_with("# ünïcödé 🚀🚀\nkind"), "{prefix:?}");
     root.remove();
 }
@@ -180,15 +207,25 @@ async fn expectations_turn_green_and_red_live() {
     sleep(Duration::from_millis(50)).await;
     let results = text_of(&root, "#expectations");
     assert!(results.contains("3 of 3 expectations pass"), "{results}");
-    let area: HtmlTextAreaElement = element(&root, "#expectations-text").dyn_into().expect("textarea");
+    let area: HtmlTextAreaElement = element(&root, "#expectations-text")
+        .dyn_into()
+        .expect("textarea");
     area.set_value("np-test-1/np-test-nginx-1 -> np-test-2/np-test-nginx-2:80 allow\nbogus line\n");
     let init = InputEventInit::new();
     init.set_bubbles(true);
     let event = InputEvent::new_with_event_init_dict("input", &init).expect("event");
     area.dispatch_event(&event).expect("dispatch");
     sleep(Duration::from_millis(50)).await;
-    assert!(root.query_selector("#expectations .expect-line.fail").ok().flatten().is_some());
-    assert!(root.query_selector("#expectations .expect-line.error").ok().flatten().is_some());
+    assert!(root
+        .query_selector("#expectations .expect-line.fail")
+        .ok()
+        .flatten()
+        .is_some());
+    assert!(root
+        .query_selector("#expectations .expect-line.error")
+        .ok()
+        .flatten()
+        .is_some());
     assert!(text_of(&root, "#expectations").contains("0 of 1 expectations pass"));
     root.remove();
 }
@@ -198,8 +235,15 @@ async fn settings_list_profiles_and_scenarios_load() {
     let root = mount();
     sleep(Duration::from_millis(50)).await;
     let settings = text_of(&root, "#settings");
-    assert!(settings.contains("generic") && settings.contains("cilium"), "{settings}");
-    element(&root, "#scenario-info button[data-scenario='ambient-15008']").click();
+    assert!(
+        settings.contains("generic") && settings.contains("cilium"),
+        "{settings}"
+    );
+    element(
+        &root,
+        "#scenario-info button[data-scenario='ambient-15008']",
+    )
+    .click();
     sleep(Duration::from_millis(50)).await;
     assert!(text_of(&root, "#scenario-title").contains("15008"));
     assert!(text_of(&root, "#topology-svg").contains("ambient"));

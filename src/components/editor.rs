@@ -71,7 +71,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     // After every render the overlay follows the textarea (new text may change its size).
     {
         let sync_scroll = sync_scroll.clone();
-        use_effect(move || sync_scroll());
+        use_effect(sync_scroll);
     }
     // Reveal requests: select the range (UTF-16 offsets) and scroll its line into view.
     {

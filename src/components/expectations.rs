@@ -36,7 +36,11 @@ enum LineStatus {
 #[component]
 pub fn Expectations(props: &ExpectationsProps) -> Html {
     let results = use_memo(
-        (props.analysis.clone(), Rc::clone(&props.text), Rc::clone(&props.settings)),
+        (
+            props.analysis.clone(),
+            Rc::clone(&props.text),
+            Rc::clone(&props.settings),
+        ),
         |(analysis, text, settings)| check(analysis, text, settings),
     );
     let oninput = {
@@ -46,8 +50,14 @@ pub fn Expectations(props: &ExpectationsProps) -> Html {
         })
     };
     let (statuses, first_flows) = &*results;
-    let n_pass = statuses.values().filter(|s| **s == LineStatus::Pass).count();
-    let n_errors = statuses.values().filter(|s| matches!(s, LineStatus::Error(_))).count();
+    let n_pass = statuses
+        .values()
+        .filter(|s| **s == LineStatus::Pass)
+        .count();
+    let n_errors = statuses
+        .values()
+        .filter(|s| matches!(s, LineStatus::Error(_)))
+        .count();
     let n_total = statuses.len() - n_errors;
     html! {
         <div class="expectations" id="expectations">

@@ -34,7 +34,8 @@ pub fn FlowMatrix(props: &MatrixProps) -> Html {
         .iter()
         .filter(|f| kind_filter.is_none_or(|k| f.kind == k))
         .filter(|f| {
-            ns_filter.is_empty() || flowview::flow_namespaces(cluster, f).contains(&ns_filter.as_str())
+            ns_filter.is_empty()
+                || flowview::flow_namespaces(cluster, f).contains(&ns_filter.as_str())
         })
         .collect();
 

@@ -32,13 +32,24 @@ pub struct TopologyProps {
     pub on_select_node: Callback<Option<String>>,
     #[prop_or_default]
     pub on_select_flow: Callback<Option<String>>,
+    /// Narrower rows (for embeds).
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 #[component]
 pub fn Topology(props: &TopologyProps) -> Html {
-    let layout = use_memo(props.analysis.clone(), |analysis| {
-        layout::layout(&groups(&analysis.cluster, analysis))
-    });
+    let layout = use_memo(
+        (props.analysis.clone(), props.compact),
+        |(analysis, compact)| {
+            let width = if *compact {
+                620.0
+            } else {
+                layout::MAX_ROW_WIDTH
+            };
+            layout::layout_within(&groups(&analysis.cluster, analysis), width)
+        },
+    );
     let selected = props.selected_node.as_deref();
     let w = layout.width;
     let h = layout.height;
@@ -49,7 +60,7 @@ pub fn Topology(props: &TopologyProps) -> Html {
             }
             <svg id="topology-svg" xmlns="http://www.w3.org/2000/svg"
                 viewBox={format!("0 0 {w:.0} {h:.0}")}
-                style={format!("min-width:{:.0}px;max-width:{w:.0}px", w * 0.7)}
+                style={format!("min-width:{:.0}px;max-width:{:.0}px", w * 0.7, w * 1.25)}
                 role="group" aria-label="Topology: namespaces, workloads, nodes and flows">
                 <style>{ SVG_STYLE }</style>
                 <defs>
@@ -191,7 +202,11 @@ fn groups(cluster: &Cluster, analysis: &Analysis) -> Vec<GroupSpec> {
                         detail: format!(
                             "{}{replicas} · {}",
                             w.kind,
-                            if ports.is_empty() { "no ports".to_string() } else { ports.join(" ") }
+                            if ports.is_empty() {
+                                "no ports".to_string()
+                            } else {
+                                ports.join(" ")
+                            }
                         ),
                         badge: mesh_badge(cluster, w).to_string(),
                     }
