@@ -7,12 +7,13 @@ use std::fmt::Write as _;
 
 use engine::expect::ExpectationResult;
 use engine::explain::{self, Explanation, Locator};
-use engine::flows::{Flow, FlowSource, FlowTarget, LegRole, Options, Proxy};
+use engine::flows::{Flow, FlowSource, FlowTarget, Options, Proxy};
 use engine::model::Cluster;
 use engine::verdict::{Decision, Layer, LayerVerdict};
 use engine::{Diagnostic, LineIndex, Source};
 
 use crate::json::Json;
+use crate::FlowsFormat;
 
 /// Line indexes for every source, built once.
 pub struct Files<'a> {
@@ -304,8 +305,9 @@ pub fn flows_json(cluster: &Cluster, flows: &[Flow], options: &Options, files: &
     let locator = files.locator();
     let (a, d, u) = counts(flows);
     Json::Obj(vec![
-        ("schema", Json::str("policy-playground/flows/v1")),
-        ("cni", Json::str(options.np_profile.name.clone())),
+        ("schema", Json::str("policy-playground/flows/v2")),
+        ("cni", Json::str(options.cni.name)),
+        ("mesh", mesh_json(options)),
         (
             "flows",
             Json::Arr(
@@ -350,9 +352,31 @@ pub fn explanations_json(
         })
         .collect();
     Json::Obj(vec![
-        ("schema", Json::str("policy-playground/explain/v1")),
-        ("cni", Json::str(options.np_profile.name.clone())),
+        ("schema", Json::str("policy-playground/explain/v2")),
+        ("cni", Json::str(options.cni.name)),
+        ("mesh", mesh_json(options)),
         ("flows", Json::Arr(items)),
+    ])
+}
+
+/// The mesh-wide settings of a result (docs/cli.md).
+fn mesh_json(options: &Options) -> Json {
+    let m = &options.mesh;
+    Json::Obj(vec![
+        ("root_namespace", Json::str(m.root_namespace.clone())),
+        ("trust_domain", Json::str(m.trust_domain.clone())),
+        (
+            "auto_allow_waypoint_policy",
+            Json::Bool(m.auto_allow_waypoint_policy),
+        ),
+        ("ambient_dry_run", Json::Bool(m.ambient_dry_run)),
+        (
+            "layered_waypoint_policies",
+            Json::Bool(m.layered_waypoint_policies),
+        ),
+        ("sending_hbone", Json::Bool(m.sending_hbone)),
+        ("cni_nftables", Json::Bool(m.cni_nftables)),
+        ("rewrite_app_probers", Json::Bool(m.rewrite_app_probers)),
     ])
 }
 
@@ -421,15 +445,36 @@ fn flow_json_with(
                     verdict_json(v, &step)
                 })
                 .collect();
+            let seen = trace.seen.as_ref().map_or(Json::Null, |c| {
+                Json::Obj(vec![
+                    ("src_ip", Json::str(c.src_ip.to_string())),
+                    (
+                        "identity",
+                        Json::opt_str(c.src_identity.as_ref().map(|i| i.to_string())),
+                    ),
+                    ("port", Json::Int(i64::from(c.dst_port))),
+                    (
+                        "http",
+                        c.http.as_ref().map_or(Json::Null, |h| {
+                            Json::Obj(vec![
+                                ("method", Json::str(h.method.clone())),
+                                ("path", Json::str(h.path.clone())),
+                            ])
+                        }),
+                    ),
+                ])
+            });
+            let tools = explain::tool_lines(cluster, trace)
+                .into_iter()
+                .map(|t| {
+                    Json::Obj(vec![
+                        ("tool", Json::str(t.tool)),
+                        ("text", Json::str(t.text)),
+                    ])
+                })
+                .collect();
             Json::Obj(vec![
-                (
-                    "role",
-                    Json::str(match trace.role {
-                        LegRole::Direct => "direct",
-                        LegRole::ServiceEndpoint => "service-endpoint",
-                        LegRole::Probe => "probe",
-                    }),
-                ),
+                ("role", Json::str(explain::leg_role_name(trace.role))),
                 (
                     "src",
                     Json::Obj(vec![
@@ -459,7 +504,13 @@ fn flow_json_with(
                 ("protocol", Json::str(trace.leg.protocol.as_str())),
                 ("port", Json::Int(i64::from(trace.leg.port))),
                 ("proxy", proxy),
+                ("seen", seen),
+                (
+                    "bypassed",
+                    Json::opt_str(explain::bypass_text(cluster, trace)),
+                ),
                 ("verdicts", Json::Arr(verdicts)),
+                ("tools", Json::Arr(tools)),
             ])
         })
         .collect();
@@ -510,7 +561,20 @@ fn flow_json_with(
         ("legs", Json::Arr(legs)),
         (
             "assumptions",
-            Json::Arr(flow.assumptions.iter().map(assumption_json).collect()),
+            Json::Arr(
+                flow.assumption_notes
+                    .iter()
+                    .map(|n| {
+                        Json::Obj(vec![
+                            ("flag", Json::str(n.assumption.flag.as_str())),
+                            ("value", Json::Bool(n.assumption.value)),
+                            ("profile", Json::opt_str(n.profile)),
+                            ("evidence", Json::str(explain::evidence_word(n.evidence))),
+                            ("source", Json::str(n.source)),
+                        ])
+                    })
+                    .collect(),
+            ),
         ),
     ])
 }
@@ -542,7 +606,11 @@ fn verdict_json(verdict: &LayerVerdict, step: &explain::Step) -> Json {
                 ("policy", Json::str(format!("{}/{}", r.namespace, r.name))),
                 (
                     "rule",
-                    Json::opt_str(r.rule.map(|(d, i)| explain::rule_path(d, i))),
+                    Json::opt_str(
+                        r.rule
+                            .map(|(d, i)| explain::rule_path(d, i))
+                            .or(r.authz_rule.map(|i| format!("rule[{i}]"))),
+                    ),
                 ),
                 ("file", Json::opt_str(file)),
                 ("line", line.map_or(Json::Null, Json::Int)),
@@ -580,6 +648,183 @@ fn split_position(position: Option<&str>) -> (Option<String>, Option<i64>, Optio
     let line = parts.next().and_then(|l| l.parse().ok());
     let file = parts.next().map(str::to_string);
     (file, line, col)
+}
+
+// --- CNI comparison ----------------------------------------------------------------------------
+
+/// The same flows side by side: `KIND SRC DST PORT [HTTP] <one verdict column per profile>
+/// DIFFERS`, then `N flows, M differ between profiles`.
+pub fn compare_table(
+    cluster: &Cluster,
+    profiles: &[Options],
+    rows: &[Vec<&Flow>],
+    format: FlowsFormat,
+) -> String {
+    let with_http = rows
+        .iter()
+        .any(|r| r.first().is_some_and(|f| f.http.is_some()));
+    let mut header: Vec<String> = ["KIND", "SRC", "DST", "PORT"].map(String::from).to_vec();
+    if with_http {
+        header.push("HTTP".into());
+    }
+    header.extend(profiles.iter().map(|p| p.cni.name.to_uppercase()));
+    header.push("DIFFERS".into());
+    let mut differ = 0;
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .filter_map(|row| {
+            let f = row.first()?;
+            let mut cells = vec![
+                f.kind.as_str().to_string(),
+                explain::source_name(cluster, &f.src),
+                dst_cell(cluster, f),
+                format!("{}/{}", f.port, f.protocol.as_str()),
+            ];
+            if with_http {
+                cells.push(http_cell(f));
+            }
+            let verdicts: Vec<String> = row
+                .iter()
+                .map(|g| explain::verdict_text(g.verdict, g.decided_by))
+                .collect();
+            let differs = verdicts.iter().any(|v| *v != verdicts[0]);
+            if differs {
+                differ += 1;
+            }
+            cells.extend(verdicts);
+            cells.push(if differs { "*".into() } else { String::new() });
+            Some(cells)
+        })
+        .collect();
+    let names: Vec<&str> = profiles.iter().map(|p| p.cni.name).collect();
+    let mesh = profiles
+        .first()
+        .map(|p| explain::mesh_settings(&p.mesh))
+        .unwrap_or_default();
+    let head = format!("comparing CNI {} ({mesh})", names.join(", "));
+    let summary = format!(
+        "{} {}, {differ} differ between profiles",
+        table.len(),
+        if table.len() == 1 { "flow" } else { "flows" }
+    );
+    let mut out = String::new();
+    match format {
+        FlowsFormat::Csv => {
+            let field = |s: &str| {
+                if s.contains([',', '"', '\n']) {
+                    format!("\"{}\"", s.replace('"', "\"\""))
+                } else {
+                    s.to_string()
+                }
+            };
+            let h: Vec<String> = header.iter().map(|c| field(&c.to_lowercase())).collect();
+            let _ = writeln!(out, "{}", h.join(","));
+            for row in &table {
+                let cells: Vec<String> = row.iter().map(|c| field(c)).collect();
+                let _ = writeln!(out, "{}", cells.join(","));
+            }
+        }
+        FlowsFormat::Md => {
+            let _ = writeln!(out, "_{head}_\n");
+            let _ = writeln!(out, "| {} |", header.join(" | "));
+            let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+            for row in &table {
+                let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
+            let _ = writeln!(out, "\n{summary}");
+        }
+        _ => {
+            let _ = writeln!(out, "{head}");
+            out.push_str(&aligned(&header, &table));
+            let _ = writeln!(out, "{summary}");
+        }
+    }
+    out
+}
+
+/// The `flows --compare-cni … --format json` document (schema `policy-playground/cni-compare/v1`).
+pub fn compare_json(cluster: &Cluster, profiles: &[Options], rows: &[Vec<&Flow>]) -> Json {
+    let items = rows
+        .iter()
+        .filter_map(|row| {
+            let f = row.first()?;
+            let verdicts: Vec<(&Options, &&Flow)> = profiles.iter().zip(row.iter()).collect();
+            let differs = row
+                .iter()
+                .any(|g| (g.verdict, g.decided_by) != (f.verdict, f.decided_by));
+            Some(Json::Obj(vec![
+                ("id", Json::Int(f.id as i64)),
+                ("kind", Json::str(f.kind.as_str())),
+                ("src", Json::str(explain::source_name(cluster, &f.src))),
+                ("dst", Json::str(dst_cell(cluster, f))),
+                ("protocol", Json::str(f.protocol.as_str())),
+                ("port", Json::Int(i64::from(f.port))),
+                (
+                    "verdicts",
+                    Json::Arr(
+                        verdicts
+                            .into_iter()
+                            .map(|(o, g)| {
+                                Json::Obj(vec![
+                                    ("cni", Json::str(o.cni.name)),
+                                    ("verdict", Json::str(g.verdict.as_str())),
+                                    (
+                                        "decided_by",
+                                        Json::opt_str(g.decided_by.map(|l| l.as_str())),
+                                    ),
+                                    (
+                                        "assumptions",
+                                        Json::Arr(
+                                            g.assumption_notes
+                                                .iter()
+                                                .map(|n| {
+                                                    Json::str(explain::assumption_note_text(n))
+                                                })
+                                                .collect(),
+                                        ),
+                                    ),
+                                ])
+                            })
+                            .collect(),
+                    ),
+                ),
+                ("differs", Json::Bool(differs)),
+            ]))
+        })
+        .collect();
+    Json::Obj(vec![
+        ("schema", Json::str("policy-playground/cni-compare/v1")),
+        (
+            "cni",
+            Json::Arr(profiles.iter().map(|p| Json::str(p.cni.name)).collect()),
+        ),
+        ("mesh", profiles.first().map_or(Json::Null, mesh_json)),
+        ("flows", Json::Arr(items)),
+    ])
+}
+
+/// Aligned columns (two spaces apart), trailing blanks trimmed.
+fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.push_str(&" ".repeat(w.saturating_sub(cell.chars().count())));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
 }
 
 // --- check -----------------------------------------------------------------------------------

@@ -7,11 +7,23 @@ use std::path::{Path, PathBuf};
 
 use engine::connlist::{connlist_with, render_json, render_text};
 use engine::expect::{self, Query};
-use engine::flows::{self, Options};
+use engine::flows::{self, Flow, FlowKind, Options};
+use engine::istio::MeshOptions;
 use engine::{Analysis, AnalyzeOptions, Severity, Source, SourceId};
 
 use crate::render::{self, Files};
-use crate::{load, ConnlistFormat, ExplainFormat, FlowsFormat};
+use crate::{load, ConnlistFormat, ExplainFormat, FlowsFormat, MeshArgs, ProfileArgs};
+
+/// Which flows `flows` prints, and how.
+pub struct FlowsSelection {
+    pub external: bool,
+    /// Kind names (empty: all).
+    pub kinds: Vec<String>,
+    /// Profiles to compare side by side (empty: one profile, `--cni`).
+    pub compare: Vec<String>,
+    /// With `compare`: only flows whose verdicts differ.
+    pub differences: bool,
+}
 
 /// The process exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +33,15 @@ pub enum Status {
     Usage = 2,
 }
 
-pub fn lint(paths: &[PathBuf], json: bool) -> Status {
+pub fn lint(paths: &[PathBuf], json: bool, mesh: &MeshArgs) -> Status {
     let Some(sources) = load_or_report(paths) else {
         return Status::Usage;
     };
-    let analysis = analyze(&sources, Options::default(), false);
+    let options = Options {
+        mesh: mesh_options(mesh),
+        ..Options::default()
+    };
+    let analysis = analyze(&sources, options, false);
     let files = Files::new(&sources);
     if json {
         println!(
@@ -54,8 +70,9 @@ pub fn lint(paths: &[PathBuf], json: bool) -> Status {
 }
 
 pub fn connlist(paths: &[PathBuf], format: ConnlistFormat, cni: &str) -> Status {
-    let Some(options) = options_or_report(cni) else {
-        return Status::Usage;
+    let options = match cni_or_report(cni) {
+        Ok(options) => options,
+        Err(status) => return status,
     };
     let Some(sources) = load_or_report(paths) else {
         return Status::Usage;
@@ -70,24 +87,94 @@ pub fn connlist(paths: &[PathBuf], format: ConnlistFormat, cni: &str) -> Status 
     input_status(&analysis)
 }
 
-pub fn flows(paths: &[PathBuf], format: FlowsFormat, cni: &str, external: bool) -> Status {
-    let Some(mut options) = options_or_report(cni) else {
-        return Status::Usage;
+pub fn flows(
+    paths: &[PathBuf],
+    format: FlowsFormat,
+    profile: &ProfileArgs,
+    selection: &FlowsSelection,
+) -> Status {
+    let mut options = match options_or_report(profile) {
+        Ok(options) => options,
+        Err(status) => return status,
     };
-    options.external_flows = external;
+    options.external_flows = selection.external;
+    let mut kinds = Vec::new();
+    for k in &selection.kinds {
+        match FlowKind::parse(k) {
+            Some(kind) => kinds.push(kind),
+            None => {
+                let names: Vec<String> = FlowKind::ALL
+                    .iter()
+                    .map(|k| format!("`{}`", k.as_str()))
+                    .collect();
+                eprintln!(
+                    "error: unknown flow kind `{k}`\n  = help: use one of {}",
+                    names.join(", ")
+                );
+                return Status::Usage;
+            }
+        }
+    }
+    let mut compared = Vec::new();
+    for name in &selection.compare {
+        let profile = ProfileArgs {
+            cni: name.clone(),
+            mesh: profile.mesh.clone(),
+        };
+        match options_or_report(&profile) {
+            Ok(mut o) => {
+                o.external_flows = selection.external;
+                compared.push(o);
+            }
+            Err(status) => return status,
+        }
+    }
     let Some(sources) = load_or_report(paths) else {
         return Status::Usage;
     };
+    let keep = |f: &Flow| kinds.is_empty() || kinds.contains(&f.kind);
+    if !compared.is_empty() {
+        let first = analyze(&sources, compared[0].clone(), false);
+        report_input(&sources, &first);
+        let cluster = &first.cluster;
+        let columns: Vec<Vec<Flow>> = compared
+            .iter()
+            .map(|o| flows::flow_matrix(cluster, o))
+            .collect();
+        let mut rows: Vec<Vec<&Flow>> = Vec::new();
+        if let Some(base) = columns.first() {
+            for (i, f) in base.iter().enumerate() {
+                if !keep(f) {
+                    continue;
+                }
+                let row: Vec<&Flow> = columns.iter().filter_map(|c| c.get(i)).collect();
+                let differs = row
+                    .iter()
+                    .any(|g| (g.verdict, g.decided_by) != (f.verdict, f.decided_by));
+                if selection.differences && !differs {
+                    continue;
+                }
+                rows.push(row);
+            }
+        }
+        let out = match format {
+            FlowsFormat::Json => render::compare_json(cluster, &compared, &rows).pretty() + "\n",
+            _ => render::compare_table(cluster, &compared, &rows, format),
+        };
+        print!("{out}");
+        return input_status(&first);
+    }
     let analysis = analyze(&sources, options.clone(), true);
     report_input(&sources, &analysis);
     let cluster = &analysis.cluster;
+    let shown: Vec<Flow> = analysis.flows.iter().filter(|f| keep(f)).cloned().collect();
+    let header = engine::explain::options_header(&options);
     let out = match format {
-        FlowsFormat::Text => render::flows_text(cluster, &analysis.flows),
-        FlowsFormat::Csv => render::flows_csv(cluster, &analysis.flows),
-        FlowsFormat::Md => render::flows_md(cluster, &analysis.flows),
+        FlowsFormat::Text => format!("{header}\n{}", render::flows_text(cluster, &shown)),
+        FlowsFormat::Csv => render::flows_csv(cluster, &shown),
+        FlowsFormat::Md => format!("_{header}_\n\n{}", render::flows_md(cluster, &shown)),
         FlowsFormat::Json => {
-            render::flows_json(cluster, &analysis.flows, &options, &Files::new(&sources)).pretty()
-                + "\n"
+            render::flows_json(cluster, &shown, &options, &Files::new(&sources)).pretty() + "\n"
         }
     };
     print!("{out}");
@@ -100,10 +187,11 @@ pub fn explain(
     to: &str,
     http: Option<&str>,
     format: ExplainFormat,
-    cni: &str,
+    profile: &ProfileArgs,
 ) -> Status {
-    let Some(options) = options_or_report(cni) else {
-        return Status::Usage;
+    let options = match options_or_report(profile) {
+        Ok(options) => options,
+        Err(status) => return status,
     };
     let query = match parse_query(from, to, http) {
         Ok(q) => q,
@@ -136,6 +224,7 @@ pub fn explain(
                 .iter()
                 .map(engine::explain::render_text)
                 .collect();
+            println!("{}\n", engine::explain::options_header(&options));
             print!("{}", texts.join("\n"));
         }
         ExplainFormat::Json => println!(
@@ -146,9 +235,10 @@ pub fn explain(
     input_status(&analysis)
 }
 
-pub fn check(paths: &[PathBuf], expect_path: &Path, cni: &str) -> Status {
-    let Some(options) = options_or_report(cni) else {
-        return Status::Usage;
+pub fn check(paths: &[PathBuf], expect_path: &Path, profile: &ProfileArgs) -> Status {
+    let options = match options_or_report(profile) {
+        Ok(options) => options,
+        Err(status) => return status,
     };
     let Some(mut sources) = load_or_report(paths) else {
         return Status::Usage;
@@ -178,6 +268,7 @@ pub fn check(paths: &[PathBuf], expect_path: &Path, cni: &str) -> Status {
         eprint!("{}", render::diagnostic_text(&files, d));
     }
     let results = expect::check(&analysis.cluster, &expectations, &options);
+    println!("{}", engine::explain::options_header(&options));
     print!(
         "{}",
         render::check_text(
@@ -223,19 +314,130 @@ fn load_or_report(paths: &[PathBuf]) -> Option<Vec<Source>> {
     }
 }
 
-fn options_or_report(cni: &str) -> Option<Options> {
-    let res = Options::with_cni(cni);
-    if res.is_none() {
-        let names: Vec<String> = flows::cni_profile_names()
-            .into_iter()
-            .map(|n| format!("`{n}`"))
-            .collect();
+/// The options for `--cni` and the mesh flags; `Err` with the exit status for `--cni help`
+/// (the list on stdout, 0) or an unknown profile (the list on stderr, 2).
+fn options_or_report(profile: &ProfileArgs) -> Result<Options, Status> {
+    let mut options = cni_or_report(&profile.cni)?;
+    options.mesh = mesh_options(&profile.mesh);
+    Ok(options)
+}
+
+fn cni_or_report(cni: &str) -> Result<Options, Status> {
+    if cni == "help" {
+        print!("{}", profile_list());
+        return Err(Status::Ok);
+    }
+    match Options::with_cni(cni) {
+        Some(options) => Ok(options),
+        None => {
+            eprint!(
+                "error: unknown CNI profile `{cni}`\n  = help: use one of:\n{}",
+                profile_list()
+                    .lines()
+                    .map(|l| format!("      {l}\n"))
+                    .collect::<String>()
+            );
+            Err(Status::Usage)
+        }
+    }
+}
+
+/// Every profile name with its one-line summary and the probe-SNAT split (SEMANTICS.md §10.0).
+fn profile_list() -> String {
+    let profiles = engine::profiles::all();
+    let width = profiles.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for name in flows::cni_profile_names() {
+        let Some(p) = engine::profiles::profile(name) else {
+            continue;
+        };
+        let snat = match p
+            .cell(engine::verdict::ProfileFlag::ProbeSnatCountsAsNode)
+            .and_then(|c| c.value.map(|v| (v, c.evidence)))
+        {
+            Some((true, e)) => format!(
+                "; ambient probes exempt as node traffic ({})",
+                engine::explain::evidence_word(e)
+            ),
+            Some((false, e)) => format!(
+                "; default-deny blocks ambient probes ({})",
+                engine::explain::evidence_word(e)
+            ),
+            None => String::new(),
+        };
+        let aliases = if p.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also `{}`)", p.aliases.join("`, `"))
+        };
+        out.push_str(&format!(
+            "{:<width$}  {}{aliases}{snat}\n",
+            p.name, p.summary
+        ));
+    }
+    out
+}
+
+fn mesh_options(mesh: &MeshArgs) -> MeshOptions {
+    let d = MeshOptions::default();
+    MeshOptions {
+        root_namespace: mesh.root_namespace.clone(),
+        trust_domain: mesh.trust_domain.clone(),
+        auto_allow_waypoint_policy: mesh.auto_allow_waypoint_policy,
+        ambient_dry_run: mesh.ambient_dry_run,
+        layered_waypoint_policies: mesh.layered_waypoint_policies,
+        sending_hbone: d.sending_hbone && !mesh.no_sending_hbone,
+        cni_nftables: mesh.cni_nftables,
+        rewrite_app_probers: d.rewrite_app_probers && !mesh.no_rewrite_app_probers,
+    }
+}
+
+/// `istioctl x authz check POD` for one pod (`ns/name` or `name.ns`).
+pub fn authz_check(paths: &[PathBuf], pod: &str, mesh: &MeshArgs) -> Status {
+    let (namespace, name) = match pod.split_once('/') {
+        Some((ns, name)) => (ns, name),
+        None => match pod.rsplit_once('.') {
+            Some((name, ns)) => (ns, name),
+            None => {
+                eprintln!(
+                    "error: cannot read `{pod}` as a pod\n  = help: write `ns/name` or `name.ns`"
+                );
+                return Status::Usage;
+            }
+        },
+    };
+    let Some(sources) = load_or_report(paths) else {
+        return Status::Usage;
+    };
+    let options = Options {
+        mesh: mesh_options(mesh),
+        ..Options::default()
+    };
+    let analysis = analyze(&sources, options.clone(), false);
+    report_input(&sources, &analysis);
+    let cluster = &analysis.cluster;
+    let found: Vec<&engine::model::Workload> = cluster
+        .workloads
+        .iter()
+        .filter(|w| w.namespace == namespace && w.name == name)
+        .collect();
+    let Some(workload) = found.first() else {
+        eprintln!("error: no workload `{namespace}/{name}` in the input");
+        return Status::Usage;
+    };
+    let plane = engine::istio::mesh::dataplane(cluster, workload);
+    if !matches!(plane, engine::istio::mesh::DataPlane::Sidecar { .. }) {
         eprintln!(
-            "error: unknown CNI profile `{cni}`\n  = help: use one of {}",
-            names.join(", ")
+            "note: {} is {} (no sidecar): istioctl reads a sidecar's Envoy listeners and would find none; the table shows the policies a sidecar would enforce",
+            workload.display_name(),
+            plane.as_str()
         );
     }
-    res
+    print!(
+        "{}",
+        engine::istio::logs::authz_check(cluster, &options.mesh, workload)
+    );
+    input_status(&analysis)
 }
 
 fn parse_query(from: &str, to: &str, http: Option<&str>) -> Result<Query, String> {

@@ -2,6 +2,12 @@
 //! `<case>.yaml`, `check <case>.yaml --expect <case>.expect` must pass every expectation, and
 //! `flows <case>.yaml` must equal the golden `<case>.flows.txt`.
 //!
+//! Directives in comment lines of an `.expect` file (tests/cases/README.md): `# cni: NAME` runs
+//! `check` (and, for `<case>.expect`, the flows golden) under that profile; `# flags: …` adds
+//! options; `# golden NAME: ARGS` runs `policy-playground ARGS` (`{yaml}` = the case file) and
+//! compares with `<case>.NAME.txt`. Extra `<case>.<suffix>.expect` files check the same YAML
+//! under their own directives (e.g. another CNI profile).
+//!
 //! `UPDATE_EXPECT=1 cargo test -p cli --test cases` rewrites the goldens (and creates missing
 //! ones). Commands run from the repository root with relative paths, so output names are stable.
 
@@ -39,44 +45,151 @@ fn cases() -> Vec<String> {
     names
 }
 
+/// The directives of an `.expect` file.
+#[derive(Default)]
+struct Directives {
+    /// `--cni NAME` and `# flags:` options, for `check` and the flows golden.
+    options: Vec<String>,
+    /// `(name, args)` of each `# golden NAME: ARGS`.
+    goldens: Vec<(String, Vec<String>)>,
+}
+
+/// Words of a directive's arguments; `"…"` groups words.
+fn split_args(text: &str) -> Vec<String> {
+    let mut res = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    res.push(std::mem::take(&mut current));
+                    any = false;
+                }
+            }
+            c => {
+                current.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        res.push(current);
+    }
+    res
+}
+
+fn directives(text: &str) -> Directives {
+    let mut d = Directives::default();
+    for line in text.lines() {
+        let Some(comment) = line.trim().strip_prefix('#') else {
+            continue;
+        };
+        let comment = comment.trim();
+        if let Some(cni) = comment.strip_prefix("cni:") {
+            d.options.push("--cni".into());
+            d.options.push(cni.trim().to_string());
+        } else if let Some(flags) = comment.strip_prefix("flags:") {
+            d.options.extend(split_args(flags));
+        } else if let Some(rest) = comment.strip_prefix("golden ") {
+            if let Some((name, args)) = rest.split_once(':') {
+                d.goldens.push((name.trim().to_string(), split_args(args)));
+            }
+        }
+    }
+    d
+}
+
+/// `<case>.expect` first, then `<case>.<suffix>.expect` sorted.
+fn expect_files(case: &str) -> Vec<String> {
+    let dir = repo_root().join("tests/cases");
+    let mut extra: Vec<String> = fs::read_dir(&dir)
+        .expect("tests/cases exists")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| {
+            n.strip_prefix(case)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|rest| rest.ends_with(".expect") && rest != "expect")
+        })
+        .collect();
+    extra.sort();
+    let mut res = vec![format!("{case}.expect")];
+    res.extend(extra);
+    res
+}
+
+fn compare_golden(case: &str, name: &str, actual: &str, failures: &mut Vec<String>) {
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let golden = repo_root().join(format!("tests/cases/{case}.{name}.txt"));
+    let expected = fs::read_to_string(&golden).unwrap_or_default();
+    if actual != expected {
+        if update {
+            fs::write(&golden, actual).expect("golden is writable");
+        } else {
+            failures.push(format!(
+                "{case}: `{name}` differs from {} (UPDATE_EXPECT=1 to update)\n--- expected\n{expected}--- actual\n{actual}",
+                golden.display()
+            ));
+        }
+    }
+}
+
 #[test]
 fn every_case_meets_its_expectations() {
     let cases = cases();
     assert!(
-        cases.len() >= 12,
-        "expected the §9 vectors, found {cases:?}"
+        cases.len() >= 40,
+        "expected the §9 vectors and the seeds, found {cases:?}"
     );
     let mut failures = Vec::new();
     for case in &cases {
         let yaml = format!("tests/cases/{case}.yaml");
-        let expect = format!("tests/cases/{case}.expect");
-        let (code, stdout, stderr) = run(&["check", &yaml, "--expect", &expect]);
-        if code != 0 || !stdout.contains(" passed, 0 failed") {
-            failures.push(format!("{case}: exit {code}\n{stdout}{stderr}"));
+        for file in expect_files(case) {
+            let expect = format!("tests/cases/{file}");
+            let text = fs::read_to_string(repo_root().join(&expect)).unwrap_or_default();
+            let d = directives(&text);
+            let mut args: Vec<&str> = vec!["check", &yaml, "--expect", &expect];
+            args.extend(d.options.iter().map(String::as_str));
+            let (code, stdout, stderr) = run(&args);
+            if code != 0 || !stdout.contains(" passed, 0 failed") {
+                failures.push(format!("{file}: exit {code}\n{stdout}{stderr}"));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
-fn every_case_matches_its_flows_golden() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+fn every_case_matches_its_goldens() {
     let mut failures = Vec::new();
     for case in cases() {
         let yaml = format!("tests/cases/{case}.yaml");
-        let (code, stdout, stderr) = run(&["flows", &yaml]);
+        let text = fs::read_to_string(repo_root().join(format!("tests/cases/{case}.expect")))
+            .unwrap_or_default();
+        let d = directives(&text);
+        let mut args: Vec<&str> = vec!["flows", &yaml];
+        args.extend(d.options.iter().map(String::as_str));
+        let (code, stdout, stderr) = run(&args);
         assert_eq!(code, 0, "{case}: flows failed\n{stderr}");
-        let golden = repo_root().join(format!("tests/cases/{case}.flows.txt"));
-        let expected = fs::read_to_string(&golden).unwrap_or_default();
-        if stdout != expected {
-            if update {
-                fs::write(&golden, &stdout).expect("golden is writable");
-            } else {
-                failures.push(format!(
-                    "{case}: `flows` differs from {} (UPDATE_EXPECT=1 to update)\n--- expected\n{expected}--- actual\n{stdout}",
-                    golden.display()
-                ));
+        compare_golden(&case, "flows", &stdout, &mut failures);
+        for (name, golden_args) in &d.goldens {
+            let args: Vec<String> = golden_args
+                .iter()
+                .map(|a| a.replace("{yaml}", &yaml))
+                .collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, stdout, stderr) = run(&args);
+            if code != 0 {
+                failures.push(format!("{case}: golden {name} exit {code}\n{stderr}"));
+                continue;
             }
+            compare_golden(&case, name, &stdout, &mut failures);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -169,7 +282,7 @@ fn json_outputs_are_documented_shapes() {
     ]);
     assert_eq!(code, 0);
     assert!(stdout.starts_with(
-        "{\n  \"schema\": \"policy-playground/flows/v1\",\n  \"cni\": \"generic\",\n  \"flows\": ["
+        "{\n  \"schema\": \"policy-playground/flows/v2\",\n  \"cni\": \"generic\",\n  \"mesh\": {\n    \"root_namespace\": \"istio-system\","
     ));
     assert!(stdout.contains("\"decided_by\": \"np-ingress\""));
     assert!(stdout.contains("\"rule\": null"));
@@ -184,7 +297,7 @@ fn json_outputs_are_documented_shapes() {
         "json",
     ]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("\"schema\": \"policy-playground/explain/v1\""));
+    assert!(stdout.contains("\"schema\": \"policy-playground/explain/v2\""));
     assert!(stdout.contains("\"rule\": \"spec.ingress[0]\""));
     assert!(stdout.contains("\"file\": \"tests/cases/tv-07-named-port.yaml\""));
     for format in ["csv", "md", "text"] {

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::anp::AdminPeerKind;
 use crate::iprange::{block_ranges, partition, Ipv4Range};
 use crate::model::{Cluster, WorkloadId};
 use crate::netpol::{NpIndex, NpProfile, PeerKind, Rule};
@@ -32,7 +33,9 @@ pub fn connlist(cluster: &Cluster) -> Vec<ConnLine> {
 /// - Peers are workloads, named `ns/name[Kind]`; workloads sharing a name are one peer (union).
 /// - Workload → workload: egress(src) ∩ ingress(dst) (SEMANTICS.md §1.1 rule 7). No self-loops.
 /// - External ranges: sources are cut by the ingress `ipBlock`s and judged by ingress rules only;
-///   destinations are cut by the egress `ipBlock`s and judged by egress rules only.
+///   destinations are cut by the egress `ipBlock`s (and ANP/BANP `networks`) and judged by egress
+///   rules only.
+/// - The NetworkPolicy layers include the admin tiers (ANP → NetworkPolicy → BANP, §1.6).
 ///   No external → external lines.
 pub fn connlist_with(cluster: &Cluster, profile: &NpProfile) -> Vec<ConnLine> {
     let index = NpIndex::new(cluster, profile);
@@ -86,10 +89,11 @@ pub fn connlist_with(cluster: &Cluster, profile: &NpProfile) -> Vec<ConnLine> {
 }
 
 /// The external source ranges (cut by ingress `ipBlock`s) and destination ranges (cut by egress
-/// `ipBlock`s), each a partition of the whole IPv4 space.
+/// `ipBlock`s and the `networks` of ANP/BANP egress rules, SEMANTICS.md §1.6), each a partition
+/// of the whole IPv4 space.
 pub fn external_ranges(cluster: &Cluster) -> (Vec<Ipv4Range>, Vec<Ipv4Range>) {
     let blocks = |rules: fn(&crate::netpol::NetworkPolicy) -> &[Rule]| {
-        let ranges = cluster
+        cluster
             .network_policies
             .iter()
             .flat_map(|p| rules(p).iter())
@@ -97,10 +101,30 @@ pub fn external_ranges(cluster: &Cluster) -> (Vec<Ipv4Range>, Vec<Ipv4Range>) {
             .flat_map(|peer| match &peer.kind {
                 PeerKind::IpBlock { cidr, except } => block_ranges(cidr, except),
                 PeerKind::Pods { .. } => Vec::new(),
-            });
-        partition(ranges)
+            })
+            .collect::<Vec<_>>()
     };
-    (blocks(|p| &p.ingress), blocks(|p| &p.egress))
+    let admin_egress = cluster
+        .admin_network_policies
+        .iter()
+        .flat_map(|p| p.egress.iter())
+        .chain(
+            cluster
+                .baseline_admin_network_policy
+                .iter()
+                .flat_map(|b| b.egress.iter()),
+        );
+    let networks = admin_egress
+        .flat_map(|r| r.peers.iter())
+        .flat_map(|peer| match &peer.kind {
+            AdminPeerKind::Networks(nets) => {
+                nets.iter().flat_map(|n| block_ranges(n, &[])).collect()
+            }
+            _ => Vec::new(),
+        });
+    let mut egress = blocks(|p| &p.egress);
+    egress.extend(networks);
+    (partition(blocks(|p| &p.ingress)), partition(egress))
 }
 
 /// Text form: one `src => dst : conn` line each, newline-terminated.

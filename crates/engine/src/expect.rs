@@ -19,6 +19,11 @@
 //! - an IPv4 address: a node's address is that node (a host process, SEMANTICS.md §1.1 rule 9),
 //!   a pod's address is that pod, anything else is external.
 //! - `kubelet` (source only): the kubelet probe of a destination container probe on that port.
+//! - `ns/name!bypass` (source only): that workload bypassing its own sidecar or ztunnel
+//!   redirection (a compromised pod: plaintext from its pod IP, no identity; SEMANTICS.md §3
+//!   rule 6).
+//! - `METHOD PATH`: the HTTP request the sidecar or waypoint sees; without it Envoy layers judge
+//!   "any request" (`unknown` when the verdict depends on it).
 //! - LAYER: `np-egress`, `np-ingress`, `ztunnel`, `waypoint`, `sidecar`.
 //!
 //! An expectation passes when every flow it resolves to has the expected verdict (and, with
@@ -54,6 +59,13 @@ pub enum EndpointSpec {
     },
     Ip(Ipv4Addr),
     Kubelet,
+    /// `ns/name!bypass` or `ns/name[Kind]!bypass` (source only): the workload bypassing its own
+    /// proxy (SEMANTICS.md §3 rule 6).
+    Bypass {
+        namespace: String,
+        name: String,
+        kind: Option<String>,
+    },
 }
 
 /// A flow to look up: `SRC -> DST:PORT/PROTO [METHOD PATH]`.
@@ -120,6 +132,23 @@ pub fn parse_endpoint(text: &str) -> Result<EndpointSpec, (String, Option<String
     }
     if let Ok(ip) = text.parse::<Ipv4Addr>() {
         return Ok(EndpointSpec::Ip(ip));
+    }
+    if let Some(workload) = text.strip_suffix("!bypass") {
+        return match parse_endpoint(workload) {
+            Ok(EndpointSpec::Workload {
+                namespace,
+                name,
+                kind,
+            }) => Ok(EndpointSpec::Bypass {
+                namespace,
+                name,
+                kind,
+            }),
+            _ => Err((
+                format!("cannot read `{text}` as a bypassing workload"),
+                Some("write `ns/name!bypass` (a workload bypassing its own proxy)".into()),
+            )),
+        };
     }
     let parts: Vec<&str> = text.split('/').collect();
     let valid = |s: &str| !s.is_empty() && !s.contains(char::is_whitespace);
@@ -260,11 +289,23 @@ fn resolve_specs(cluster: &Cluster, query: &Query) -> Result<Vec<FlowSpec>, Stri
     if query.dst == EndpointSpec::Kubelet {
         return Err("`kubelet` can only be a source".to_string());
     }
+    if matches!(query.dst, EndpointSpec::Bypass { .. }) {
+        return Err(
+            "`!bypass` marks a source that bypasses its own proxy; a destination cannot"
+                .to_string(),
+        );
+    }
     if query.src == EndpointSpec::Kubelet {
         return kubelet_specs(cluster, query);
     }
+    let bypass = matches!(query.src, EndpointSpec::Bypass { .. });
     let sources: Vec<FlowSource> = match &query.src {
         EndpointSpec::Workload {
+            namespace,
+            name,
+            kind,
+        }
+        | EndpointSpec::Bypass {
             namespace,
             name,
             kind,
@@ -302,19 +343,18 @@ fn resolve_specs(cluster: &Cluster, query: &Query) -> Result<Vec<FlowSpec>, Stri
             Some(w) => FlowTarget::Workload(w),
             None => FlowTarget::External(single(*ip)),
         }],
-        EndpointSpec::Kubelet => Vec::new(),
+        EndpointSpec::Kubelet | EndpointSpec::Bypass { .. } => Vec::new(),
+    };
+    let asked = if bypass {
+        FlowKind::Bypass
+    } else {
+        FlowKind::App
     };
     let mut res = Vec::new();
     for src in &sources {
         for dst in &targets {
-            let external =
-                matches!(src, FlowSource::External(_)) || matches!(dst, FlowTarget::External(_));
             res.push(FlowSpec {
-                kind: if external {
-                    FlowKind::External
-                } else {
-                    FlowKind::App
-                },
+                kind: flows::classify(cluster, src, dst, query.protocol, asked),
                 src: *src,
                 dst: *dst,
                 protocol: query.protocol,
@@ -605,7 +645,7 @@ fn parse_decision(s: &str) -> Option<Decision> {
 fn bad_endpoint(text: &str) -> (String, Option<String>) {
     (
         format!("cannot read `{text}` as a source or destination"),
-        Some("use `ns/name`, `ns/name[Kind]`, `ns/svc/name`, an IPv4 address, or `kubelet`".into()),
+        Some("use `ns/name`, `ns/name[Kind]`, `ns/svc/name`, an IPv4 address, `kubelet`, or `ns/name!bypass`".into()),
     )
 }
 

@@ -9,12 +9,16 @@
 
 use std::fmt::Write as _;
 
-use crate::flows::{Flow, FlowKind, FlowSource, FlowTarget, LegRole, LegTrace, Proxy};
+use crate::flows::{
+    AssumptionNote, Flow, FlowKind, FlowSource, FlowTarget, LegRole, LegTrace, Options, Proxy,
+};
+use crate::istio::logs::{self, AccessLog, AccessLogPeer};
+use crate::istio::{Denial, MeshOptions};
 use crate::model::{Cluster, NodeId, ProbeKind, WorkloadId};
 use crate::source::{LineCol, LineIndex, Source, Span};
 use crate::verdict::{
-    Assumption, AuthzIgnored, AuthzPolicyRef, Bypass, Decision, Direction, Endpoint, Layer,
-    LayerVerdict, Leg, PolicyRef, Reason, RuleRef, PROBE_SNAT_IP,
+    Assumption, AuthzIgnored, AuthzOrigin, AuthzPolicyRef, Bypass, Decision, Direction, Endpoint,
+    Evidence, Layer, LayerVerdict, Leg, PolicyRef, Reason, RuleRef, PROBE_SNAT_IP,
 };
 
 /// Finds `file:line:col` for spans (line indexes built once).
@@ -59,8 +63,12 @@ pub struct Explanation {
     /// One line: `deny at np-ingress: be/api[Pod] is isolated for ingress by …`.
     pub summary: String,
     pub legs: Vec<LegExplanation>,
-    /// `probeSnatCountsAsNode = false`, one per profile flag relied on.
+    /// One per flag relied on, with its grade and source:
+    /// `probeSnatCountsAsNode=true for calico-iptables (INFERRED: SEMANTICS.md §10.0: …)`.
     pub assumptions: Vec<String>,
+    /// The assumptions the verdict rests on that are not VERIFIED, short:
+    /// `probeSnatCountsAsNode=true for calico-iptables (INFERRED)`.
+    pub rests_on: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +77,22 @@ pub struct LegExplanation {
     pub tuple: String,
     /// `fe/web[Pod] → be/api[Pod], service endpoint, no proxy`.
     pub description: String,
+    /// What the terminating proxy evaluates: `ztunnel of be/api[Pod] sees peer 10.244.1.10,
+    /// identity spiffe://…, port 8080, no HTTP`; `None` without a proxy.
+    pub seen: Option<String>,
+    /// Why no proxy judges this leg, when one would otherwise (probe SNAT, 15020 rewrite, …).
+    pub bypass: Option<String>,
     pub steps: Vec<Step>,
+    /// What the tools would print about the proxy's decision.
+    pub tools: Vec<ToolLine>,
+}
+
+/// One line a tool would print (Envoy RBAC debug log, the client's view, ztunnel's access log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolLine {
+    /// `envoy rbac`, `client`, `ztunnel access log`.
+    pub tool: &'static str,
+    pub text: String,
 }
 
 /// One layer's decision on one leg.
@@ -91,6 +114,8 @@ pub struct PolicyRuleRef {
     pub name: String,
     /// `Some((direction, index))` for a rule.
     pub rule: Option<(Direction, usize)>,
+    /// The AuthorizationPolicy rule (0-based, Envoy's `rule[N]`) for Istio policies.
+    pub authz_rule: Option<usize>,
     /// The rule's span, else the policy's.
     pub span: Span,
     /// `file:line:col` of `span` when a locator was given.
@@ -99,10 +124,22 @@ pub struct PolicyRuleRef {
 
 /// Explain one judged flow.
 pub fn explain(cluster: &Cluster, flow: &Flow, locator: Option<&Locator<'_>>) -> Explanation {
+    let mut blocked = false;
     let legs: Vec<LegExplanation> = flow
         .legs
         .iter()
-        .map(|trace| explain_leg(cluster, trace, locator))
+        .map(|trace| {
+            let mut leg = explain_leg(cluster, trace, locator);
+            if blocked {
+                // An earlier leg was denied: this one is never opened, so no tool sees it.
+                leg.tools = vec![ToolLine {
+                    tool: "note",
+                    text: "this leg is never opened: an earlier leg was denied".to_string(),
+                }];
+            }
+            blocked |= trace.verdicts.iter().any(|v| v.decision == Decision::Deny);
+            leg
+        })
         .collect();
     Explanation {
         title: flow_title(cluster, flow),
@@ -110,19 +147,119 @@ pub fn explain(cluster: &Cluster, flow: &Flow, locator: Option<&Locator<'_>>) ->
         decided_by: flow.decided_by,
         summary: summary(cluster, flow, locator),
         legs,
-        assumptions: flow.assumptions.iter().map(assumption_text).collect(),
+        assumptions: flow
+            .assumption_notes
+            .iter()
+            .map(assumption_note_text)
+            .collect(),
+        rests_on: flow
+            .weak_assumptions()
+            .map(|n| format!("{} ({})", assumption_head(n), evidence_word(n.evidence)))
+            .collect(),
     }
+}
+
+/// `probeSnatCountsAsNode=true for calico-iptables`, `waypointSeesClientIp=true`.
+fn assumption_head(note: &AssumptionNote) -> String {
+    let a = note.assumption;
+    match note.profile {
+        Some(p) => format!("{}={} for {p}", a.flag.as_str(), a.value),
+        None => format!("{}={}", a.flag.as_str(), a.value),
+    }
+}
+
+/// `probeSnatCountsAsNode=true for calico-iptables (INFERRED: SEMANTICS.md §10.0: …)`.
+pub fn assumption_note_text(note: &AssumptionNote) -> String {
+    format!(
+        "{} ({}: {})",
+        assumption_head(note),
+        evidence_word(note.evidence),
+        note.source
+    )
+}
+
+/// `VERIFIED`, `REPORTED`, `INFERRED`, `UNVERIFIED` (SEMANTICS.md §10 legend).
+pub fn evidence_word(evidence: Evidence) -> &'static str {
+    match evidence {
+        Evidence::Verified => "VERIFIED",
+        Evidence::Reported => "REPORTED",
+        Evidence::Inferred => "INFERRED",
+        Evidence::Unverified => "UNVERIFIED",
+    }
+}
+
+/// The settings a result depends on, for output headers: `assuming CNI generic, root namespace
+/// istio-system, trust domain cluster.local`, plus every istiod / istio-cni setting that differs
+/// from upstream's default.
+pub fn options_header(options: &Options) -> String {
+    let mut out = format!(
+        "assuming CNI {}, {}",
+        options.cni.name,
+        mesh_settings(&options.mesh)
+    );
+    if options.np_profile.name != options.cni.name {
+        let _ = write!(out, " (NetworkPolicy as {})", options.np_profile.name);
+    }
+    out
+}
+
+/// `root namespace istio-system, trust domain cluster.local[, PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true…]`.
+pub fn mesh_settings(mesh: &MeshOptions) -> String {
+    let d = MeshOptions::default();
+    let mut out = format!(
+        "root namespace {}, trust domain {}",
+        mesh.root_namespace, mesh.trust_domain
+    );
+    let flags = [
+        (
+            "PILOT_AUTO_ALLOW_WAYPOINT_POLICY",
+            mesh.auto_allow_waypoint_policy,
+            d.auto_allow_waypoint_policy,
+        ),
+        (
+            "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY",
+            mesh.ambient_dry_run,
+            d.ambient_dry_run,
+        ),
+        (
+            "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES",
+            mesh.layered_waypoint_policies,
+            d.layered_waypoint_policies,
+        ),
+        (
+            "PILOT_ENABLE_SENDING_HBONE",
+            mesh.sending_hbone,
+            d.sending_hbone,
+        ),
+        ("istio-cni nftables mode", mesh.cni_nftables, d.cni_nftables),
+        (
+            "rewriteAppHTTPProbers",
+            mesh.rewrite_app_probers,
+            d.rewrite_app_probers,
+        ),
+    ];
+    for (name, value, default) in flags {
+        if value != default {
+            let _ = write!(out, ", {name}={value}");
+        }
+    }
+    out
 }
 
 /// The plain-text layout of an explanation (the CLI's `explain`, failures of `check`).
 pub fn render_text(explanation: &Explanation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "flow: {}", explanation.title);
-    let _ = writeln!(
-        out,
-        "verdict: {}",
-        verdict_text(explanation.verdict, explanation.decided_by)
-    );
+    let verdict = verdict_text(explanation.verdict, explanation.decided_by);
+    if explanation.rests_on.is_empty() {
+        let _ = writeln!(out, "verdict: {verdict}");
+    } else {
+        let _ = writeln!(
+            out,
+            "verdict: {verdict} (rests on {})",
+            explanation.rests_on.join(", ")
+        );
+    }
     if explanation.legs.is_empty() {
         let _ = writeln!(out, "  (no wire leg: {})", explanation.summary);
     }
@@ -135,6 +272,9 @@ pub fn render_text(explanation: &Explanation) -> String {
             leg.tuple,
             leg.description
         );
+        if let Some(seen) = &leg.seen {
+            let _ = writeln!(out, "  {:<11} {:<7}  {seen}", "sees", "");
+        }
         for step in &leg.steps {
             let mark = match step.decision {
                 Decision::Allow => "allow  ",
@@ -148,6 +288,12 @@ pub fn render_text(explanation: &Explanation) -> String {
                 let _ = writeln!(out, "  {:<11} {:<7}  {s}", "", "");
             }
         }
+        if let Some(bypass) = &leg.bypass {
+            let _ = writeln!(out, "  {:<11} {:<7}  {bypass}", "proxy", "-");
+        }
+        for tool in &leg.tools {
+            let _ = writeln!(out, "  {:<19}  {}", format!("{}:", tool.tool), tool.text);
+        }
     }
     if explanation.assumptions.is_empty() {
         let _ = writeln!(
@@ -155,11 +301,10 @@ pub fn render_text(explanation: &Explanation) -> String {
             "assumptions: none (no CNI-specific behaviour involved)"
         );
     } else {
-        let _ = writeln!(
-            out,
-            "assumptions (CNI profile): {}",
-            explanation.assumptions.join(", ")
-        );
+        let _ = writeln!(out, "assumptions:");
+        for a in &explanation.assumptions {
+            let _ = writeln!(out, "  assumes {a}");
+        }
     }
     out
 }
@@ -378,6 +523,10 @@ pub fn reason_sentence(
             direction.as_str(),
             policy_type(*direction)
         ),
+        Reason::NodeExempt { node } if matches!(leg.src, Endpoint::ProbeSnat(_)) => format!(
+            "the source {PROBE_SNAT_IP} is the probe SNAT of {subject_name}'s own node {}, which this CNI still recognises as node traffic (probeSnatCountsAsNode), and traffic from a pod's own node is always allowed",
+            node_name(cluster, *node)
+        ),
         Reason::NodeExempt { node } => format!(
             "the source is {subject_name}'s own node {}, and traffic from a pod's own node is always allowed",
             node_name(cluster, *node)
@@ -455,6 +604,45 @@ pub fn reason_sentence(
             "{} is not in the cluster model",
             endpoint_name(cluster, endpoint)
         ),
+        // --- AdminNetworkPolicy / BaselineAdminNetworkPolicy (SEMANTICS.md §1.6) -------------
+        Reason::AdminAllowed(r)
+        | Reason::AdminDenied(r)
+        | Reason::AdminPassed(r)
+        | Reason::BaselineAllowed(r)
+        | Reason::BaselineDenied(r) => {
+            let rule = format!(
+                "{} `{}`{} {}{}{}",
+                r.kind.as_str(),
+                r.name,
+                r.priority
+                    .map(|p| format!(" (priority {p})"))
+                    .unwrap_or_default(),
+                rule_path(r.direction, r.rule),
+                if r.rule_name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" `{}`", r.rule_name)
+                },
+                at(r.span)
+            );
+            match reason {
+                Reason::AdminAllowed(_) => format!(
+                    "allowed by {rule}, before any NetworkPolicy is consulted"
+                ),
+                Reason::AdminDenied(_) => format!(
+                    "denied by {rule}, before any NetworkPolicy is consulted"
+                ),
+                Reason::AdminPassed(_) => format!(
+                    "{rule} passed this traffic on, skipping the remaining AdminNetworkPolicy rules, so NetworkPolicy (or, if none isolates {subject_name}, the BaselineAdminNetworkPolicy) decided"
+                ),
+                Reason::BaselineAllowed(_) => format!(
+                    "no AdminNetworkPolicy decided and no NetworkPolicy isolates {subject_name}, so {rule} allows it"
+                ),
+                _ => format!(
+                    "no AdminNetworkPolicy decided and no NetworkPolicy isolates {subject_name}, so {rule} denies it"
+                ),
+            }
+        }
         // --- Istio layers (SEMANTICS.md §4, §5; Envoy/ztunnel log wording in §6) -------------
         Reason::AuthzDenied(rule) => format!(
             "explicitly denied by {} rule[{}]{}",
@@ -518,6 +706,11 @@ pub fn reason_sentence(
             Bypass::WaypointSkipped => "clients outside the mesh do not use the waypoint and reach the pod directly".to_string(),
         },
         Reason::NoProxy => "no proxy terminates this leg".to_string(),
+        Reason::DependsOnHttpRequest { denied, allowed } => format!(
+            "depends on the HTTP request, which was not given (ask with `METHOD PATH`): some requests (and raw TCP) are denied — {}; others are allowed — {}",
+            reason_sentence(cluster, leg, layer, denied, locator),
+            reason_sentence(cluster, leg, layer, allowed, locator)
+        ),
         #[allow(
             unreachable_patterns,
             reason = "reasons added by another layer render generically until worded here"
@@ -537,8 +730,25 @@ pub fn reason_refs(reason: &Reason, locator: Option<&Locator<'_>>) -> Vec<Policy
         namespace: rule.policy.namespace.clone(),
         name: rule.policy.name.clone(),
         rule: Some((rule.direction, rule.rule)),
+        authz_rule: None,
         span: rule.span,
         position: locator.and_then(|l| l.position(rule.span)),
+    };
+    let authz_ref = |policy: &AuthzPolicyRef, rule: Option<usize>, span: Option<Span>| {
+        let policy_span = match &policy.origin {
+            AuthzOrigin::AuthorizationPolicy(p)
+            | AuthzOrigin::PeerAuthentication(p)
+            | AuthzOrigin::WaypointAllow(p) => Some(p.span),
+            AuthzOrigin::StaticStrict { decided_by } => decided_by.as_ref().map(|p| p.span),
+        };
+        span.or(policy_span).map(|span| PolicyRuleRef {
+            namespace: policy.namespace.clone(),
+            name: policy.name.clone(),
+            rule: None,
+            authz_rule: rule,
+            span,
+            position: locator.and_then(|l| l.position(span)),
+        })
     };
     match reason {
         Reason::AllowedBy(rule) | Reason::NamedPortUnresolved { rule, .. } => vec![rule_ref(rule)],
@@ -548,10 +758,38 @@ pub fn reason_refs(reason: &Reason, locator: Option<&Locator<'_>>) -> Vec<Policy
                 namespace: p.namespace.clone(),
                 name: p.name.clone(),
                 rule: None,
+                authz_rule: None,
                 span: p.span,
                 position: locator.and_then(|l| l.position(p.span)),
             })
             .collect(),
+        Reason::AuthzDenied(r)
+        | Reason::AuthzAllowed(r)
+        | Reason::AuthzCustom(r)
+        | Reason::AuthzShadow { rule: r, .. }
+        | Reason::AuthzUndecidable { rule: r, .. } => authz_ref(&r.policy, Some(r.rule), r.span)
+            .into_iter()
+            .collect(),
+        Reason::AuthzNoAllowMatched { checked } => checked
+            .iter()
+            .filter_map(|p| authz_ref(p, None, None))
+            .collect(),
+        Reason::AuthzNotEnforcedHere { policy, .. } => {
+            authz_ref(policy, None, None).into_iter().collect()
+        }
+        Reason::MtlsRequired { policy: Some(p) } => vec![PolicyRuleRef {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            rule: None,
+            authz_rule: None,
+            span: p.span,
+            position: locator.and_then(|l| l.position(p.span)),
+        }],
+        Reason::DependsOnHttpRequest { denied, allowed } => {
+            let mut refs = reason_refs(denied, locator);
+            refs.extend(reason_refs(allowed, locator));
+            refs
+        }
         _ => Vec::new(),
     }
 }
@@ -582,11 +820,7 @@ pub fn step(
 
 /// `fe/web[Pod] → be/api[Pod], direct, no proxy`.
 pub fn leg_description(cluster: &Cluster, trace: &LegTrace) -> String {
-    let role = match trace.role {
-        LegRole::Direct => "direct",
-        LegRole::ServiceEndpoint => "service endpoint after DNAT",
-        LegRole::Probe => "kubelet probe",
-    };
+    let role = leg_role_text(trace.role);
     let proxy = match trace.terminated_by {
         Proxy::None => "no proxy".to_string(),
         Proxy::Ztunnel(id) => format!(
@@ -606,6 +840,217 @@ pub fn leg_description(cluster: &Cluster, trace: &LegTrace) -> String {
     )
 }
 
+/// A leg's role in words: `direct`, `HBONE to 15008`, `probe SNATed to 169.254.7.127`, ….
+pub fn leg_role_text(role: LegRole) -> &'static str {
+    match role {
+        LegRole::Direct => "direct",
+        LegRole::ServiceEndpoint => "service endpoint after DNAT",
+        LegRole::Probe => "kubelet probe",
+        LegRole::SidecarMtls => "sidecar mTLS on the target port",
+        LegRole::Hbone => "HBONE tunnel to 15008",
+        LegRole::ToWaypoint => "HBONE to the waypoint",
+        LegRole::FromWaypoint => "from the waypoint to the destination",
+        LegRole::Plaintext => "plaintext into the proxy, no identity",
+        LegRole::ProbeSnat => "kubelet probe SNATed to 169.254.7.127",
+        LegRole::ProbeRewrite => "kubelet probe rewritten to 15020",
+        LegRole::NotCaptured => "not captured by the mesh",
+    }
+}
+
+/// The JSON name of a leg's role: `direct`, `service-endpoint`, `probe`, `sidecar-mtls`,
+/// `hbone`, `to-waypoint`, `from-waypoint`, `plaintext`, `probe-snat`, `probe-rewrite`,
+/// `not-captured`.
+pub fn leg_role_name(role: LegRole) -> &'static str {
+    match role {
+        LegRole::Direct => "direct",
+        LegRole::ServiceEndpoint => "service-endpoint",
+        LegRole::Probe => "probe",
+        LegRole::SidecarMtls => "sidecar-mtls",
+        LegRole::Hbone => "hbone",
+        LegRole::ToWaypoint => "to-waypoint",
+        LegRole::FromWaypoint => "from-waypoint",
+        LegRole::Plaintext => "plaintext",
+        LegRole::ProbeSnat => "probe-snat",
+        LegRole::ProbeRewrite => "probe-rewrite",
+        LegRole::NotCaptured => "not-captured",
+    }
+}
+
+/// What the terminating proxy evaluates, in words.
+pub fn seen_text(cluster: &Cluster, trace: &LegTrace) -> Option<String> {
+    let conn = trace.seen.as_ref()?;
+    let who = match trace.terminated_by {
+        Proxy::None => return None,
+        Proxy::Ztunnel(id) => format!("ztunnel of {}", workload_name(cluster, id)),
+        Proxy::Waypoint(id) => format!("waypoint {}", workload_name(cluster, id)),
+        Proxy::Sidecar(id) => format!("sidecar of {}", workload_name(cluster, id)),
+    };
+    let identity = match &conn.src_identity {
+        Some(id) => format!("identity {id}"),
+        None => "no identity (plaintext)".to_string(),
+    };
+    let port = match (trace.terminated_by, trace.service) {
+        (Proxy::Waypoint(_), Some(_)) => format!("port {} (the Service port)", conn.dst_port),
+        (Proxy::Waypoint(_), None) => format!("port {} (as dialled)", conn.dst_port),
+        _ => format!("port {} (the target port)", conn.dst_port),
+    };
+    let http = match (trace.terminated_by, &conn.http) {
+        (Proxy::Ztunnel(_), _) => "L4 only".to_string(),
+        (_, Some(h)) => format!("request {} {}", h.method, h.path),
+        (_, None) if trace.output.as_ref().is_some_and(|o| o.request_unknown) => {
+            "no HTTP request given: judged for any request".to_string()
+        }
+        (_, None) => "raw TCP (port declared `tcp`)".to_string(),
+    };
+    Some(format!(
+        "{who} sees peer {}, {identity}, {port}, {http}",
+        conn.src_ip
+    ))
+}
+
+/// Why no proxy judges a leg that a proxy would otherwise see.
+pub fn bypass_text(cluster: &Cluster, trace: &LegTrace) -> Option<String> {
+    let dst = endpoint_name(cluster, &trace.leg.dst);
+    let src = endpoint_name(cluster, &trace.leg.src);
+    Some(match trace.bypassed? {
+        Bypass::ProbeSnat => format!(
+            "the node-local connection is SNATed to 169.254.7.127 and ACCEPTed in {dst} before redirection: no ztunnel, no AuthorizationPolicy, no PeerAuthentication (SEMANTICS.md §2.6)"
+        ),
+        Bypass::ProbeRewrite => format!(
+            "the injector rewrote the probe to port 15020 (pilot-agent), which {dst}'s sidecar does not capture: no Envoy, no AuthorizationPolicy, no PeerAuthentication (SEMANTICS.md §3 rule 4)"
+        ),
+        Bypass::NotCaptured => format!(
+            "{} is not captured by sidecars or ztunnel: only NetworkPolicy applies (SEMANTICS.md §2.2 rule 5, §3 rule 2)",
+            trace.leg.protocol.as_str()
+        ),
+        Bypass::OwnProxyBypassed => format!(
+            "{src} bypasses its own proxy (compromised pod removing its redirection): plaintext from its pod IP with no identity (SEMANTICS.md §3 rule 6)"
+        ),
+        Bypass::WaypointSkipped => "clients outside the mesh do not know about waypoints and go straight to the pod (SEMANTICS.md §2.5 rule 16)".to_string(),
+    })
+}
+
+/// What the tools would print about a leg's proxy decision: the Envoy RBAC debug lines, the
+/// client's view (403 `RBAC: access denied` or a reset), ztunnel's access-log line.
+pub fn tool_lines(cluster: &Cluster, trace: &LegTrace) -> Vec<ToolLine> {
+    // NetworkPolicy drops the packets before any proxy sees the connection.
+    if trace.verdicts.iter().any(|v| {
+        matches!(v.layer, Layer::NpEgress | Layer::NpIngress) && v.decision == Decision::Deny
+    }) {
+        let proxy = match trace.terminated_by {
+            Proxy::None => String::new(),
+            Proxy::Ztunnel(_) => "; ztunnel never sees it (no access-log line)".to_string(),
+            Proxy::Waypoint(_) | Proxy::Sidecar(_) => {
+                "; Envoy never sees it (no RBAC log line)".to_string()
+            }
+        };
+        return vec![ToolLine {
+            tool: "client",
+            text: format!(
+                "connection times out: NetworkPolicy drops the packets (curl exit 28){proxy}"
+            ),
+        }];
+    }
+    let Some(out) = &trace.output else {
+        return Vec::new();
+    };
+    let Some(verdict) = trace.verdicts.last() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for log in &out.rbac_log {
+        lines.push(ToolLine {
+            tool: "envoy rbac",
+            text: logs::envoy_rbac_line(log),
+        });
+    }
+    let http = format!(
+        "HTTP {} `{}`",
+        logs::HTTP_DENIED_STATUS,
+        logs::HTTP_DENIED_BODY
+    );
+    let reset = "connection reset, no HTTP status (curl exit 56)";
+    match (out.denial, out.request_unknown) {
+        (Some(Denial::Http403), _) => lines.push(ToolLine {
+            tool: "client",
+            text: http,
+        }),
+        (Some(Denial::Reset), true)
+            if matches!(trace.terminated_by, Proxy::Sidecar(_) | Proxy::Waypoint(_))
+                && !verdict
+                    .reasons
+                    .iter()
+                    .any(|r| matches!(r, Reason::MtlsRequired { .. })) =>
+        {
+            lines.push(ToolLine {
+                tool: "client",
+                text: format!("{http} for an HTTP request; {reset} for raw TCP"),
+            });
+        }
+        (Some(Denial::Reset), _) => lines.push(ToolLine {
+            tool: "client",
+            text: reset.to_string(),
+        }),
+        (None, _) => {}
+    }
+    if let Proxy::Ztunnel(dst) = trace.terminated_by {
+        if verdict.decision != Decision::Unknown {
+            lines.push(ToolLine {
+                tool: "ztunnel access log",
+                text: logs::ztunnel_access_log(&access_log(cluster, trace, dst)),
+            });
+        }
+    }
+    lines
+}
+
+/// The destination ztunnel's access-log entry for a leg (the source port is not modelled and
+/// is left out of `src.addr`).
+fn access_log(cluster: &Cluster, trace: &LegTrace, dst: WorkloadId) -> AccessLog {
+    let peer = |endpoint: &Endpoint| {
+        let w = match endpoint {
+            Endpoint::Pod(id) => cluster.workloads.iter().find(|w| w.id == *id),
+            _ => None,
+        };
+        (w.map(|w| w.name.clone()), w.map(|w| w.namespace.clone()))
+    };
+    let (src_workload, src_namespace) = peer(&trace.leg.src);
+    let (dst_workload, dst_namespace) = peer(&Endpoint::Pod(dst));
+    let seen = trace.seen.as_ref();
+    let dst_addr = endpoint_address(cluster, &trace.leg.dst);
+    let hbone = matches!(
+        trace.role,
+        LegRole::Hbone | LegRole::FromWaypoint | LegRole::ToWaypoint
+    ) && trace.leg.port == crate::istio::legs::HBONE_PORT;
+    AccessLog {
+        src: AccessLogPeer {
+            addr: endpoint_address(cluster, &trace.leg.src),
+            workload: src_workload,
+            namespace: src_namespace,
+            identity: seen.and_then(|c| c.src_identity.clone()),
+        },
+        dst: AccessLogPeer {
+            addr: format!("{dst_addr}:{}", trace.leg.port),
+            workload: dst_workload,
+            namespace: dst_namespace,
+            identity: trace.output.as_ref().and_then(|o| o.dst_identity.clone()),
+        },
+        hbone_addr: hbone
+            .then(|| seen.map(|c| format!("{dst_addr}:{}", c.dst_port)))
+            .flatten(),
+        service: trace
+            .service
+            .and_then(|i| cluster.services.get(i))
+            .map(|s| format!("{}.{}.svc.cluster.local", s.name, s.namespace)),
+        inbound: true,
+        error: trace
+            .output
+            .as_ref()
+            .and_then(|o| o.ztunnel.as_ref())
+            .map(logs::ztunnel_error),
+    }
+}
+
 /// The kind of a flow in words (`app`, `probe`, …).
 pub fn flow_kind(kind: FlowKind) -> &'static str {
     kind.as_str()
@@ -619,11 +1064,14 @@ fn explain_leg(
     LegExplanation {
         tuple: leg_tuple(cluster, &trace.leg),
         description: leg_description(cluster, trace),
+        seen: seen_text(cluster, trace),
+        bypass: bypass_text(cluster, trace),
         steps: trace
             .verdicts
             .iter()
             .map(|v| step(cluster, &trace.leg, v, locator))
             .collect(),
+        tools: tool_lines(cluster, trace),
     }
 }
 

@@ -14,40 +14,69 @@ use std::net::Ipv4Addr;
 
 use crate::connlist::external_ranges;
 use crate::iprange::Ipv4Range;
+use crate::istio::envoy::{NoRequest, RbacLog};
+use crate::istio::legs::{self as mesh_legs, MeshFlow, MeshLeg, MeshSource, MeshTarget};
+use crate::istio::mesh::{self, DataPlane};
+use crate::istio::ztunnel::Rejection;
+use crate::istio::{self, Connection, Denial, MeshOptions};
 use crate::model::{
     Cluster, Container, NodeId, PortRef, Probe, ProbeAction, ProbeKind, Protocol, Service,
     Workload, WorkloadId,
 };
 use crate::netpol::{self, NpProfile, PeerKind};
+use crate::profiles::{self, CniProfile};
 use crate::source::Span;
-use crate::verdict::{Assumption, Decision, Endpoint, Layer, LayerVerdict, Leg};
+use crate::verdict::{
+    Assumption, Bypass, Decision, Endpoint, Evidence, Layer, LayerVerdict, Leg, Reason,
+};
 
-/// How flows are judged: the CNI profile (and, later, the Istio options).
+/// How flows are judged: the CNI profile and the mesh-wide Istio settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// How the CNI implements the implementation-defined parts of NetworkPolicy (§10).
+    /// How the CNI implements the implementation-defined parts of NetworkPolicy (§10). Always
+    /// `cni.np_profile()` when built by [`Options::with_cni`] / [`Options::with_profile`].
     pub np_profile: NpProfile,
+    /// The whole CNI profile (§10.1 row): flag values with their evidence grades and sources.
+    pub cni: CniProfile,
+    /// Mesh-wide Istio settings (root namespace, trust domain, istiod flags; §2.5, §4.1).
+    pub mesh: MeshOptions,
     /// Include flows from and to external address ranges in [`flow_matrix`].
     pub external_flows: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
+        Options::with_profile(generic_profile())
+    }
+}
+
+impl Options {
+    /// Options with the named CNI profile or alias (see [`profiles::profile`]); `None` for an
+    /// unknown name.
+    pub fn with_cni(name: &str) -> Option<Options> {
+        profiles::profile(name).map(Options::with_profile)
+    }
+
+    /// Options with this CNI profile and the default mesh settings.
+    pub fn with_profile(cni: CniProfile) -> Options {
         Options {
-            np_profile: NpProfile::default(),
+            np_profile: cni.np_profile(),
+            cni,
+            mesh: MeshOptions::default(),
             external_flows: true,
         }
     }
 }
 
-impl Options {
-    /// Options with the named CNI profile (see [`cni_profile`]); `None` for an unknown name.
-    pub fn with_cni(name: &str) -> Option<Options> {
-        cni_profile(name).map(|np_profile| Options {
-            np_profile,
-            ..Options::default()
-        })
-    }
+/// The `generic` profile (the cautious default, §9).
+fn generic_profile() -> CniProfile {
+    profiles::profile("generic").unwrap_or_else(|| CniProfile {
+        name: "generic",
+        aliases: &[],
+        summary: "unknown CNI: the cautious answer",
+        node_exemption: "only traffic whose wire source is the destination pod's own node",
+        cells: Vec::new(),
+    })
 }
 
 /// The CNI profiles the engine knows, by name (the CLI's `--cni`, the web app's picker), from
@@ -76,27 +105,47 @@ pub fn cni_profile(name: &str) -> Option<NpProfile> {
 /// What kind of traffic a flow is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FlowKind {
-    /// Application traffic between workloads (directly or through a Service).
+    /// Application traffic between workloads (directly or through a Service), each side as
+    /// its data plane sends and receives it (plain, sidecar mTLS, HBONE, waypoint).
     App,
-    /// A kubelet health probe of a container (SEMANTICS.md §2.6 once Istio is involved).
+    /// A kubelet health probe of a container (ambient SNAT to 169.254.7.127, sidecar rewrite to
+    /// 15020, SEMANTICS.md §2.6, §3 rule 4).
     Probe,
-    /// Plaintext traffic into the mesh from a non-mesh client (Istio layers).
+    /// Plaintext into the mesh from a client outside it (a pod with no proxy), §2.4 rule 11.
     Plaintext,
-    /// Traffic that bypasses the proxies (Istio layers).
+    /// A meshed source pod that bypasses its own sidecar or ztunnel redirection and sends
+    /// plaintext from its pod IP with no identity (§3 rule 6).
     Bypass,
+    /// UDP between workloads: never captured by a sidecar or ztunnel (§2.2 rule 5, §3 rule 2).
+    Udp,
     /// Traffic from or to an address outside the cluster model.
     External,
 }
 
 impl FlowKind {
+    /// Every kind, in matrix order.
+    pub const ALL: [FlowKind; 6] = [
+        FlowKind::App,
+        FlowKind::Probe,
+        FlowKind::Plaintext,
+        FlowKind::Bypass,
+        FlowKind::Udp,
+        FlowKind::External,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FlowKind::App => "app",
             FlowKind::Probe => "probe",
             FlowKind::Plaintext => "plaintext",
             FlowKind::Bypass => "bypass",
+            FlowKind::Udp => "udp",
             FlowKind::External => "external",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<FlowKind> {
+        FlowKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -147,12 +196,16 @@ pub struct ProbeRef {
 /// A logical flow as asked, before judging.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowSpec {
+    /// [`FlowKind::Bypass`] makes the source bypass its own proxy; the other kinds describe the
+    /// flow ([`classify`]) and do not change how it is judged.
     pub kind: FlowKind,
     pub src: FlowSource,
     pub dst: FlowTarget,
     pub protocol: Protocol,
     /// The port the client dialled (a Service port for Service targets).
     pub port: u16,
+    /// `None`: no request given. Envoy layers then judge "any request": a verdict that does not
+    /// depend on the request stands, one that does is `unknown` ([`Reason::DependsOnHttpRequest`]).
     pub http: Option<HttpRequest>,
     pub probe: Option<ProbeRef>,
 }
@@ -175,8 +228,21 @@ pub struct Flow {
     pub verdict: Decision,
     /// The first denying layer in leg order (for deny), the first unknown one (for unknown).
     pub decided_by: Option<Layer>,
-    /// Every profile flag any layer relied on, sorted and unique.
+    /// Every profile flag any layer (or a leg's shape) relied on, sorted and unique.
     pub assumptions: Vec<Assumption>,
+    /// The same assumptions with their evidence grade and source (SEMANTICS.md §10 legend), in
+    /// the same order.
+    pub assumption_notes: Vec<AssumptionNote>,
+}
+
+/// An assumption with the evidence behind it: a CNI-profile cell (`profile` is its name) or an
+/// Istio-side inference (`profile` is `None`, `istio::mesh_evidence`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumptionNote {
+    pub assumption: Assumption,
+    pub profile: Option<&'static str>,
+    pub evidence: Evidence,
+    pub source: &'static str,
 }
 
 impl Flow {
@@ -200,17 +266,40 @@ impl Flow {
             .flat_map(|l| l.verdicts.iter())
             .find(|v| v.layer == layer)
     }
+
+    /// The assumptions whose evidence is not VERIFIED (REPORTED, INFERRED, UNVERIFIED).
+    pub fn weak_assumptions(&self) -> impl Iterator<Item = &AssumptionNote> {
+        self.assumption_notes
+            .iter()
+            .filter(|n| n.evidence != Evidence::Verified)
+    }
 }
 
-/// Why a leg exists (rendered by `explain`).
+/// Why a leg exists and what it looks like on the wire (rendered by `explain`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LegRole {
-    /// Client pod (or external address, or host) straight to the destination pod.
+    /// Client pod (or external address, or host) straight to the destination pod, no proxy.
     Direct,
-    /// To the endpoint pod chosen behind a Service VIP (after DNAT to `targetPort`).
+    /// To the endpoint pod chosen behind a Service VIP (after DNAT to `targetPort`), no proxy.
     ServiceEndpoint,
-    /// The kubelet's probe from the pod's own node.
+    /// The kubelet's probe from the pod's own node on the original port.
     Probe,
+    /// Sidecar → sidecar mTLS on the target port (§3 rule 3).
+    SidecarMtls,
+    /// HBONE to the destination pod's 15008 (§2.2 rule 6).
+    Hbone,
+    /// Leg 1 via a waypoint: client → waypoint pod 15008 (§2.5 rule 17).
+    ToWaypoint,
+    /// Leg 2 via a waypoint: waypoint pod → destination.
+    FromWaypoint,
+    /// Plaintext on the target port into a proxy (out-of-mesh or bypassing client).
+    Plaintext,
+    /// Ambient kubelet probe SNATed to 169.254.7.127, ACCEPTed before redirection (§2.6).
+    ProbeSnat,
+    /// Sidecar probe rewritten to 15020 from the node (§3 rule 4).
+    ProbeRewrite,
+    /// UDP / SCTP next to a proxy that does not capture it (§2.2 rule 5, §3 rule 2).
+    NotCaptured,
 }
 
 /// The proxy that terminates a leg and judges it after NetworkPolicy (SEMANTICS.md §0 table).
@@ -222,12 +311,20 @@ pub enum Proxy {
     Sidecar(WorkloadId),
 }
 
-/// One wire leg of a flow, planned but not yet judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PlannedLeg {
-    pub leg: Leg,
-    pub role: LegRole,
-    pub terminated_by: Proxy,
+/// What the tools would show for a leg's proxy decision (data; `istio::logs` renders it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyOutput {
+    /// How the client experiences a deny (`None` when allowed or undecided).
+    pub denial: Option<Denial>,
+    /// No HTTP request was given and the port may carry HTTP: a deny is a 403 for HTTP clients
+    /// and a reset for raw TCP ones.
+    pub request_unknown: bool,
+    /// ztunnel's rejection (its access-log `error=` text).
+    pub ztunnel: Option<Rejection>,
+    /// Envoy RBAC debug log lines (sidecar, waypoint).
+    pub rbac_log: Vec<RbacLog>,
+    /// The SPIFFE identity of the workload whose proxy decided (ztunnel's `dst.identity`).
+    pub dst_identity: Option<istio::Identity>,
 }
 
 /// One judged wire leg.
@@ -239,101 +336,228 @@ pub struct LegTrace {
     pub terminated_by: Proxy,
     /// In evaluation order: np-egress, np-ingress, then the terminating proxy's layer.
     pub verdicts: Vec<LayerVerdict>,
+    /// The connection facts the terminating proxy evaluates (peer IP, identity, the port its
+    /// policies match, HTTP); `None` without a proxy.
+    pub seen: Option<Connection>,
+    /// The Service the client addressed, if any (`Cluster::services` index).
+    pub service: Option<usize>,
+    /// `Cluster::waypoints` index for waypoint legs.
+    pub waypoint: Option<usize>,
+    /// A proxy that would otherwise judge this traffic and does not (probe SNAT, 15020 rewrite,
+    /// UDP, own-proxy bypass, waypoint skipped by an out-of-mesh client).
+    pub bypassed: Option<Bypass>,
+    /// What the tools print about the proxy's decision; `None` without a proxy verdict.
+    pub output: Option<ProxyOutput>,
+    /// Istio-side inferences the leg's shape relies on (value `true`), sorted.
+    pub assumptions: Vec<Assumption>,
+}
+
+/// The kind of a flow from its ends (SEMANTICS.md §0 rows): probes and bypasses as asked,
+/// external ends, UDP between workloads, a client outside the mesh reaching a meshed
+/// destination (plaintext), else app traffic.
+pub fn classify(
+    cluster: &Cluster,
+    src: &FlowSource,
+    dst: &FlowTarget,
+    protocol: Protocol,
+    asked: FlowKind,
+) -> FlowKind {
+    if matches!(asked, FlowKind::Probe | FlowKind::Bypass) {
+        return asked;
+    }
+    if matches!(src, FlowSource::External(_)) || matches!(dst, FlowTarget::External(_)) {
+        return FlowKind::External;
+    }
+    if protocol == Protocol::Udp {
+        return FlowKind::Udp;
+    }
+    let plane = |id: WorkloadId| {
+        istio::find_workload(cluster, id).map_or(DataPlane::None, |w| mesh::dataplane(cluster, w))
+    };
+    let dst_meshed = match dst {
+        FlowTarget::Workload(id) | FlowTarget::Service { endpoint: id, .. } => {
+            matches!(plane(*id), DataPlane::Ambient | DataPlane::Sidecar { .. })
+        }
+        FlowTarget::External(_) => false,
+    };
+    let src_outside = match src {
+        FlowSource::Workload(id) => plane(*id) == DataPlane::None,
+        _ => false,
+    };
+    if dst_meshed && src_outside {
+        FlowKind::Plaintext
+    } else {
+        FlowKind::App
+    }
+}
+
+/// Is the workload in the mesh (sidecar or ambient)?
+fn meshed(cluster: &Cluster, workload: &Workload) -> bool {
+    matches!(
+        mesh::dataplane(cluster, workload),
+        DataPlane::Ambient | DataPlane::Sidecar { .. }
+    )
 }
 
 /// Every flow of the cluster, judged (ids are positions). In this order:
 /// 1. workload → every other workload, on each declared container port (deduplicated per
-///    protocol and port);
+///    protocol and port); kind `app`, `plaintext` (out-of-mesh client, meshed destination) or
+///    `udp` ([`classify`]);
 /// 2. workload → every Service port with a selector, one flow per endpoint pod other than the
 ///    source (the endpoint must have the `targetPort`: a named one must resolve on it);
 /// 3. kubelet → each container probe that uses the network (`httpGet`, `tcpSocket`, `grpc`; not
 ///    `exec`), from the pod's own node;
-/// 4. with `options.external_flows`: every external source range (the IPv4 space cut by the
+/// 4. bypass: every meshed (sidecar or ambient) workload, bypassing its own proxy, → every other
+///    workload's declared TCP ports and every Service TCP port (per endpoint);
+/// 5. with `options.external_flows`: every external source range (the IPv4 space cut by the
 ///    ingress `ipBlock`s) → every workload's container ports, and every workload → every external
 ///    destination range (cut by the egress `ipBlock`s) on the ports egress rules name (numeric
 ///    `port`s and both ends of `endPort` ranges), or TCP 443 as a representative when no egress
 ///    rule names a port.
 ///
+/// No flow carries an HTTP request except httpGet probes: Envoy verdicts that depend on the
+/// request are `unknown` (ask with `explain --http` or an expectation's `METHOD PATH`).
 /// Workloads that declare no container port receive no workload or external flows (use
-/// `connlist` for whole port sets). hostNetwork pods are included as ordinary workloads; the
+/// `connlist` for whole port sets); waypoint pods are neither sources nor destinations (their
+/// traffic is the second leg of the flows they serve). hostNetwork pods are included as ordinary workloads; the
 /// profile decides whether they count as their node (§1.3 rule 18).
 pub fn flow_matrix(cluster: &Cluster, options: &Options) -> Vec<Flow> {
+    // Waypoint pods are infrastructure: their traffic is leg 2 of the flows they serve.
+    let workloads: Vec<&Workload> = cluster
+        .workloads
+        .iter()
+        .filter(|w| !matches!(mesh::dataplane(cluster, w), DataPlane::Waypoint(_)))
+        .collect();
     let mut specs = Vec::new();
-    for src in &cluster.workloads {
-        for dst in &cluster.workloads {
-            if src.id == dst.id {
-                continue;
-            }
-            for (protocol, port) in declared_ports(dst) {
-                specs.push(FlowSpec {
-                    kind: FlowKind::App,
-                    src: FlowSource::Workload(src.id),
-                    dst: FlowTarget::Workload(dst.id),
-                    protocol,
-                    port,
-                    http: None,
-                    probe: None,
-                });
-            }
-        }
-    }
-    for (index, service) in cluster.services.iter().enumerate() {
-        for service_port in &service.ports {
-            for (endpoint, _) in service_endpoints(cluster, index, service_port.port) {
-                for src in &cluster.workloads {
-                    if src.id == endpoint {
+    let spec = |kind, src, dst, protocol, port| FlowSpec {
+        kind: classify(cluster, &src, &dst, protocol, kind),
+        src,
+        dst,
+        protocol,
+        port,
+        http: None,
+        probe: None,
+    };
+    let service_targets = |src: WorkloadId, tcp_only: bool| {
+        let mut res = Vec::new();
+        for (index, service) in cluster.services.iter().enumerate() {
+            for service_port in &service.ports {
+                if tcp_only && service_port.protocol != Protocol::Tcp {
+                    continue;
+                }
+                for (endpoint, _) in service_endpoints(cluster, index, service_port.port) {
+                    if src == endpoint {
                         continue;
                     }
-                    specs.push(FlowSpec {
-                        kind: FlowKind::App,
-                        src: FlowSource::Workload(src.id),
-                        dst: FlowTarget::Service {
+                    res.push((
+                        FlowTarget::Service {
                             service: index,
                             port: service_port.port,
                             endpoint,
                         },
-                        protocol: service_port.protocol,
-                        port: service_port.port,
-                        http: None,
-                        probe: None,
-                    });
+                        service_port.protocol,
+                        service_port.port,
+                    ));
+                }
+            }
+        }
+        res
+    };
+    for src in &workloads {
+        for dst in &workloads {
+            if src.id == dst.id {
+                continue;
+            }
+            for (protocol, port) in declared_ports(dst) {
+                specs.push(spec(
+                    FlowKind::App,
+                    FlowSource::Workload(src.id),
+                    FlowTarget::Workload(dst.id),
+                    protocol,
+                    port,
+                ));
+            }
+        }
+    }
+    // Services first by service, then by source (the order of the pre-mesh matrix).
+    for (index, service) in cluster.services.iter().enumerate() {
+        for service_port in &service.ports {
+            for (endpoint, _) in service_endpoints(cluster, index, service_port.port) {
+                for src in &workloads {
+                    if src.id == endpoint {
+                        continue;
+                    }
+                    specs.push(spec(
+                        FlowKind::App,
+                        FlowSource::Workload(src.id),
+                        FlowTarget::Service {
+                            service: index,
+                            port: service_port.port,
+                            endpoint,
+                        },
+                        service_port.protocol,
+                        service_port.port,
+                    ));
                 }
             }
         }
     }
-    for w in &cluster.workloads {
+    for w in &workloads {
         specs.extend(probe_flows(w));
+    }
+    for src in workloads.iter().filter(|w| meshed(cluster, w)) {
+        for dst in &workloads {
+            if src.id == dst.id {
+                continue;
+            }
+            for (protocol, port) in declared_ports(dst) {
+                if protocol == Protocol::Tcp {
+                    specs.push(spec(
+                        FlowKind::Bypass,
+                        FlowSource::Workload(src.id),
+                        FlowTarget::Workload(dst.id),
+                        protocol,
+                        port,
+                    ));
+                }
+            }
+        }
+        for (dst, protocol, port) in service_targets(src.id, true) {
+            specs.push(spec(
+                FlowKind::Bypass,
+                FlowSource::Workload(src.id),
+                dst,
+                protocol,
+                port,
+            ));
+        }
     }
     if options.external_flows {
         let (sources, destinations) = external_ranges(cluster);
         for range in &sources {
-            for dst in &cluster.workloads {
+            for dst in &workloads {
                 for (protocol, port) in declared_ports(dst) {
-                    specs.push(FlowSpec {
-                        kind: FlowKind::External,
-                        src: FlowSource::External(*range),
-                        dst: FlowTarget::Workload(dst.id),
+                    specs.push(spec(
+                        FlowKind::External,
+                        FlowSource::External(*range),
+                        FlowTarget::Workload(dst.id),
                         protocol,
                         port,
-                        http: None,
-                        probe: None,
-                    });
+                    ));
                 }
             }
         }
         let ports = external_destination_ports(cluster);
-        for src in &cluster.workloads {
+        for src in &workloads {
             for range in &destinations {
                 for &(protocol, port) in &ports {
-                    specs.push(FlowSpec {
-                        kind: FlowKind::External,
-                        src: FlowSource::Workload(src.id),
-                        dst: FlowTarget::External(*range),
+                    specs.push(spec(
+                        FlowKind::External,
+                        FlowSource::Workload(src.id),
+                        FlowTarget::External(*range),
                         protocol,
                         port,
-                        http: None,
-                        probe: None,
-                    });
+                    ));
                 }
             }
         }
@@ -362,8 +586,13 @@ pub fn evaluate(cluster: &Cluster, id: usize, spec: FlowSpec, options: &Options)
     };
     let assumptions: Vec<Assumption> = all()
         .flat_map(|v| v.assumptions.iter().copied())
+        .chain(legs.iter().flat_map(|l| l.assumptions.iter().copied()))
         .collect::<BTreeSet<_>>()
         .into_iter()
+        .collect();
+    let assumption_notes = assumptions
+        .iter()
+        .map(|a| assumption_note(options, *a))
         .collect();
     Flow {
         id,
@@ -378,56 +607,79 @@ pub fn evaluate(cluster: &Cluster, id: usize, spec: FlowSpec, options: &Options)
         verdict,
         decided_by,
         assumptions,
+        assumption_notes,
     }
 }
 
-/// The wire legs of a flow (SEMANTICS.md §0 table). Without Istio there is always one leg with
-/// no proxy: a Service target is resolved to its endpoint pod and `targetPort` first ("Service
-/// VIPs": NetworkPolicy sees post-DNAT traffic); a kubelet probe leaves from the pod's own node.
-/// Empty when a Service port no longer resolves on the endpoint.
-pub fn plan_legs(cluster: &Cluster, flow: &FlowSpec, _options: &Options) -> Vec<PlannedLeg> {
-    let src = match flow.src {
-        FlowSource::Workload(id) => Endpoint::Pod(id),
-        FlowSource::Kubelet(node) | FlowSource::Node(node) => Endpoint::Node(node),
-        FlowSource::External(range) => Endpoint::External(range.first()),
-    };
-    let (dst, port, role) = match flow.dst {
-        FlowTarget::Workload(id) => (Endpoint::Pod(id), flow.port, LegRole::Direct),
-        FlowTarget::Service {
-            service,
-            port,
-            endpoint,
-        } => {
-            let target = service_endpoints(cluster, service, port)
-                .into_iter()
-                .find(|(w, _)| *w == endpoint)
-                .map(|(_, target)| target);
-            match target {
-                Some(target) => (Endpoint::Pod(endpoint), target, LegRole::ServiceEndpoint),
-                None => return Vec::new(),
-            }
-        }
-        FlowTarget::External(range) => (
-            Endpoint::External(range.first()),
-            flow.port,
-            LegRole::Direct,
-        ),
-    };
-    let role = if flow.kind == FlowKind::Probe {
-        LegRole::Probe
-    } else {
-        role
-    };
-    vec![PlannedLeg {
-        leg: Leg {
-            src,
-            dst,
-            protocol: flow.protocol,
-            port,
+/// The evidence behind one assumption: the CNI profile's cell for CNI flags, else the Istio-side
+/// grade (`istio::mesh_evidence`).
+pub fn assumption_note(options: &Options, assumption: Assumption) -> AssumptionNote {
+    if let Some((evidence, source)) = istio::mesh_evidence(assumption.flag) {
+        return AssumptionNote {
+            assumption,
+            profile: None,
+            evidence,
+            source,
+        };
+    }
+    match options.cni.cell(assumption.flag) {
+        Some(cell) => AssumptionNote {
+            assumption,
+            profile: Some(options.cni.name),
+            evidence: cell.evidence,
+            source: cell.source,
         },
-        role,
-        terminated_by: Proxy::None,
-    }]
+        None => AssumptionNote {
+            assumption,
+            profile: Some(options.cni.name),
+            evidence: Evidence::Unverified,
+            source: "not in the profile table: engine default",
+        },
+    }
+}
+
+/// The logical flow as the Istio layers take it.
+pub fn mesh_flow(spec: &FlowSpec) -> MeshFlow {
+    MeshFlow {
+        src: match spec.src {
+            FlowSource::Workload(id) => MeshSource::Workload(id),
+            FlowSource::Kubelet(node) => MeshSource::Kubelet(node),
+            FlowSource::Node(node) => MeshSource::Node(node),
+            FlowSource::External(range) => MeshSource::External(range.first()),
+        },
+        dst: match spec.dst {
+            FlowTarget::Workload(id) => MeshTarget::Workload(id),
+            FlowTarget::Service {
+                service,
+                port,
+                endpoint,
+            } => MeshTarget::Service {
+                service,
+                port,
+                endpoint,
+            },
+            FlowTarget::External(range) => MeshTarget::External(range.first()),
+        },
+        protocol: spec.protocol,
+        port: spec.port,
+        http: spec.http.as_ref().map(|h| istio::HttpRequest {
+            method: h.method.clone(),
+            path: h.path.clone(),
+            host: None,
+            headers: Vec::new(),
+        }),
+        bypass: spec.kind == FlowKind::Bypass,
+    }
+}
+
+/// The wire legs of a flow (SEMANTICS.md §0 table), from `istio::legs::plan`: a Service target
+/// is resolved to its endpoint pod and `targetPort` ("Service VIPs": NetworkPolicy sees
+/// post-DNAT traffic); plain pods give one leg with no proxy; sidecars mTLS on the target port;
+/// ambient HBONE to 15008 (two legs through a waypoint); kubelet probes leave from the pod's own
+/// node (SNATed to 169.254.7.127 for ambient pods, rewritten to 15020 for sidecars). Empty when
+/// the flow does not resolve (a Service port the endpoint does not have).
+pub fn plan_legs(cluster: &Cluster, flow: &FlowSpec, options: &Options) -> Vec<MeshLeg> {
+    mesh_legs::plan(cluster, &options.mesh, &mesh_flow(flow))
 }
 
 /// Judge one leg: (1) egress NetworkPolicy of the leg's source, (2) ingress NetworkPolicy of the
@@ -435,22 +687,188 @@ pub fn plan_legs(cluster: &Cluster, flow: &FlowSpec, _options: &Options) -> Vec<
 /// leg"). Every layer is evaluated, even after a deny, so explanations show all of them.
 pub fn evaluate_leg(
     cluster: &Cluster,
-    _flow: &FlowSpec,
-    planned: PlannedLeg,
+    flow: &FlowSpec,
+    planned: MeshLeg,
     options: &Options,
 ) -> LegTrace {
-    // (3) The terminating proxy: none yet. The Istio layers push their verdict here (ztunnel
-    // §5, waypoint §2.5, sidecar §3) according to `planned.terminated_by`.
-    let verdicts = vec![
+    let mut verdicts = vec![
         netpol::evaluate_egress(cluster, &planned.leg, &options.np_profile),
         netpol::evaluate_ingress(cluster, &planned.leg, &options.np_profile),
     ];
+    let mut output = None;
+    if let Some((verdict, out)) = judge_proxy(cluster, flow, &planned, options) {
+        verdicts.push(verdict);
+        output = Some(out);
+    }
+    let assumptions = planned
+        .assumptions
+        .iter()
+        .map(|&flag| Assumption { flag, value: true })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     LegTrace {
         leg: planned.leg,
-        role: planned.role,
-        terminated_by: planned.terminated_by,
+        role: leg_role(planned.role, planned.service.is_some()),
+        terminated_by: proxy(planned.terminated_by),
         verdicts,
+        seen: planned.seen,
+        service: planned.service,
+        waypoint: planned.waypoint,
+        bypassed: planned.bypassed,
+        output,
+        assumptions,
     }
+}
+
+fn leg_role(role: mesh_legs::LegRole, service: bool) -> LegRole {
+    use mesh_legs::LegRole as R;
+    match role {
+        R::Plain if service => LegRole::ServiceEndpoint,
+        R::Plain => LegRole::Direct,
+        R::Probe => LegRole::Probe,
+        R::SidecarMtls => LegRole::SidecarMtls,
+        R::Hbone => LegRole::Hbone,
+        R::ToWaypoint => LegRole::ToWaypoint,
+        R::FromWaypoint => LegRole::FromWaypoint,
+        R::Plaintext => LegRole::Plaintext,
+        R::ProbeSnat => LegRole::ProbeSnat,
+        R::ProbeRewrite => LegRole::ProbeRewrite,
+        R::NotCaptured => LegRole::NotCaptured,
+    }
+}
+
+fn proxy(p: mesh_legs::Proxy) -> Proxy {
+    match p {
+        mesh_legs::Proxy::None => Proxy::None,
+        mesh_legs::Proxy::Ztunnel(id) => Proxy::Ztunnel(id),
+        mesh_legs::Proxy::Waypoint(id) => Proxy::Waypoint(id),
+        mesh_legs::Proxy::Sidecar(id) => Proxy::Sidecar(id),
+    }
+}
+
+/// The terminating proxy's verdict and tool outputs. ztunnel never sees HTTP. At an Envoy
+/// (sidecar, waypoint) with no request given, on a port not declared TCP (Service port name
+/// `tcp` / `tcp-*`), the verdict is judged for "any request": the most restrictive reading
+/// (also what a raw TCP client gets, §4.3 rule 20: ALLOW rules with HTTP fields never match,
+/// DENY rules' HTTP fields count as matched) and the most permissive one (ALLOW rules' HTTP
+/// fields count as matched, DENY rules with HTTP fields never match). When both agree the
+/// verdict stands for every request; when the first denies and the second allows it is
+/// `unknown` with [`Reason::DependsOnHttpRequest`].
+fn judge_proxy(
+    cluster: &Cluster,
+    flow: &FlowSpec,
+    leg: &MeshLeg,
+    options: &Options,
+) -> Option<(LayerVerdict, ProxyOutput)> {
+    let judgement = istio::judge(cluster, &options.mesh, leg)?;
+    let conn = leg.seen.as_ref()?;
+    let envoy = matches!(
+        leg.terminated_by,
+        mesh_legs::Proxy::Sidecar(_) | mesh_legs::Proxy::Waypoint(_)
+    );
+    let dst_identity = match leg.terminated_by {
+        mesh_legs::Proxy::Ztunnel(id)
+        | mesh_legs::Proxy::Sidecar(id)
+        | mesh_legs::Proxy::Waypoint(id) => {
+            istio::find_workload(cluster, id).map(|w| istio::Identity::of(w, &options.mesh))
+        }
+        mesh_legs::Proxy::None => None,
+    };
+    let output = |j: &istio::Judgement, request_unknown: bool| ProxyOutput {
+        denial: j.denial,
+        request_unknown,
+        ztunnel: j.ztunnel.clone(),
+        rbac_log: j.rbac_log.clone(),
+        dst_identity: dst_identity.clone(),
+    };
+    if !envoy || conn.http.is_some() || declared_tcp(cluster, flow, leg) {
+        let out = output(&judgement, false);
+        return Some((judgement.verdict, out));
+    }
+    let permissive = match leg.terminated_by {
+        mesh_legs::Proxy::Sidecar(id) => {
+            let w = istio::find_workload(cluster, id)?;
+            istio::envoy::judge_sidecar_with(cluster, &options.mesh, w, conn, NoRequest::Permissive)
+        }
+        mesh_legs::Proxy::Waypoint(_) => istio::envoy::judge_waypoint_with(
+            cluster,
+            &options.mesh,
+            leg.waypoint?,
+            leg.service,
+            conn,
+            NoRequest::Permissive,
+        ),
+        _ => return None,
+    };
+    let (strict, loose) = (&judgement.verdict, &permissive.verdict);
+    if strict.decision == loose.decision {
+        let out = output(&judgement, true);
+        return Some((judgement.verdict, out));
+    }
+    if strict.decision == Decision::Unknown {
+        let out = output(&judgement, true);
+        return Some((judgement.verdict, out));
+    }
+    if loose.decision == Decision::Unknown {
+        let out = output(&permissive, true);
+        return Some((permissive.verdict, out));
+    }
+    // strict denies, loose allows.
+    let first = |v: &LayerVerdict| v.reasons.first().cloned().unwrap_or(Reason::NoProxy);
+    let mut verdict = LayerVerdict::new(
+        strict.layer,
+        Decision::Unknown,
+        vec![Reason::DependsOnHttpRequest {
+            denied: Box::new(first(strict)),
+            allowed: Box::new(first(loose)),
+        }],
+    );
+    for a in strict.assumptions.iter().chain(&loose.assumptions) {
+        verdict.assume(a.flag, a.value);
+    }
+    Some((
+        verdict,
+        ProxyOutput {
+            denial: None,
+            request_unknown: true,
+            ztunnel: None,
+            rbac_log: Vec::new(),
+            dst_identity,
+        },
+    ))
+}
+
+/// Is the port the Envoy policies see declared as raw TCP (Istio protocol selection by Service
+/// port name: `tcp` or `tcp-*`)? For Service-addressed traffic the Service port dialled; for
+/// pod-addressed traffic any Service port of the destination's namespace that selects the pod
+/// and targets the port.
+fn declared_tcp(cluster: &Cluster, flow: &FlowSpec, leg: &MeshLeg) -> bool {
+    let tcp_name = |name: &Option<String>| {
+        name.as_deref()
+            .is_some_and(|n| n == "tcp" || n.starts_with("tcp-"))
+    };
+    if let FlowTarget::Service { service, port, .. } = flow.dst {
+        return cluster.services.get(service).is_some_and(|s| {
+            s.ports
+                .iter()
+                .any(|p| p.port == port && p.protocol == Protocol::Tcp && tcp_name(&p.name))
+        });
+    }
+    let Endpoint::Pod(id) = leg.leg.dst else {
+        return false;
+    };
+    let Some(port) = leg.seen.as_ref().map(|c| c.dst_port) else {
+        return false;
+    };
+    cluster.services.iter().enumerate().any(|(index, s)| {
+        s.ports.iter().any(|p| {
+            tcp_name(&p.name)
+                && service_endpoints(cluster, index, p.port)
+                    .iter()
+                    .any(|(w, target)| *w == id && *target == port)
+        })
+    })
 }
 
 /// The endpoint pods of a Service port and the `targetPort` on each (SEMANTICS.md §0 "Service

@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use crate::anp::{AdminNetworkPolicy, BaselineAdminNetworkPolicy};
 use crate::istio::model::{AuthorizationPolicy, PeerAuthentication, Waypoint};
 use crate::netpol::NetworkPolicy;
 use crate::selector::Labels;
@@ -16,6 +17,11 @@ pub struct Cluster {
     pub workloads: Vec<Workload>,
     pub services: Vec<Service>,
     pub network_policies: Vec<NetworkPolicy>,
+    /// `AdminNetworkPolicy` objects (SEMANTICS.md §1.6), input order; evaluation order is
+    /// [`crate::anp::admin_order`].
+    pub admin_network_policies: Vec<AdminNetworkPolicy>,
+    /// The `BaselineAdminNetworkPolicy` (named `default`; at most one, §1.6 rule 28).
+    pub baseline_admin_network_policy: Option<BaselineAdminNetworkPolicy>,
     /// Istio `AuthorizationPolicy` objects (`security.istio.io` v1 / v1beta1), input order.
     pub authorization_policies: Vec<AuthorizationPolicy>,
     /// Istio `PeerAuthentication` objects, input order.

@@ -1,7 +1,11 @@
 //! Kubernetes NetworkPolicy (`networking.k8s.io/v1`): the typed model, and evaluation of one
 //! wire leg per direction (SEMANTICS.md §1) under a CNI profile (§10), both as a verdict with
 //! reasons ([`evaluate_egress`], [`evaluate_ingress`]) and as allowed port sets for whole maps
-//! ([`NpIndex`]). Knows nothing about Istio, YAML or rendering; does not turn flows into legs
+//! ([`NpIndex`]). The same layers apply the admin tiers around NetworkPolicy (§1.6 rule 29):
+//! AdminNetworkPolicy (by priority, first matching rule wins; `Pass` skips to NetworkPolicy),
+//! then NetworkPolicy, then — only for pods no NetworkPolicy isolates — the
+//! BaselineAdminNetworkPolicy, then default allow. A CNI profile that does not enforce
+//! NetworkPolicy enforces none of them. Knows nothing about Istio, YAML or rendering; does not turn flows into legs
 //! (Service VIPs, ambient 15008, probes are the caller's job) and never evaluates reply traffic.
 
 use std::borrow::Cow;
@@ -10,14 +14,15 @@ use std::net::Ipv4Addr;
 
 use ipnet::IpNet;
 
+use crate::anp::{admin_order, AdminAction, AdminPeerKind, AdminRule, PeerView};
 use crate::iprange::block_contains;
 use crate::model::{Cluster, NodeId, PortRef, Protocol, Workload, WorkloadId};
 use crate::portset::PortSet;
 use crate::selector::{LabelSelector, Labels};
 use crate::source::Span;
 use crate::verdict::{
-    Assumption, Decision, Direction, Endpoint, Layer, LayerVerdict, Leg, PolicyRef, ProfileFlag,
-    Reason, RuleRef, PROBE_SNAT_IP,
+    AdminPolicyKind, AdminRuleRef, Assumption, Decision, Direction, Endpoint, Layer, LayerVerdict,
+    Leg, PolicyRef, ProfileFlag, Reason, RuleRef, PROBE_SNAT_IP,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,16 +166,13 @@ pub fn evaluate_egress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> Lay
         (_, Resolved::Unknown) => unknown(layer, leg.dst),
         (Resolved::Pod(pod), _) => {
             let policies = isolating_policies(cluster, pod, Direction::Egress, profile);
-            judge(
-                cluster,
-                &policies,
-                Direction::Egress,
-                &dst,
-                &dst,
-                leg,
-                profile,
-                &mut notes,
-            )
+            let tier = Tier {
+                subject: pod,
+                policies: &policies,
+                direction: Direction::Egress,
+                node_exempt: None,
+            };
+            tiered(cluster, &tier, &dst, &dst, leg, profile, &mut notes)
         }
         _ => LayerVerdict::allow(
             layer,
@@ -198,27 +200,19 @@ pub fn evaluate_ingress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> La
         (_, Resolved::Unknown) => unknown(layer, leg.dst),
         (_, Resolved::Pod(pod)) => {
             let policies = isolating_policies(cluster, pod, Direction::Ingress, profile);
-            if policies.is_empty() {
-                LayerVerdict::allow(
-                    layer,
-                    Reason::NotIsolated {
-                        direction: Direction::Ingress,
-                    },
-                )
-            } else if let Some(node) = node_exempt(&src, pod, profile, &mut notes) {
-                LayerVerdict::allow(layer, Reason::NodeExempt { node })
+            // The node exemption is part of NetworkPolicy isolation (§1.1 rule 9).
+            let node_exempt = if policies.is_empty() {
+                None
             } else {
-                judge(
-                    cluster,
-                    &policies,
-                    Direction::Ingress,
-                    &src,
-                    &dst,
-                    leg,
-                    profile,
-                    &mut notes,
-                )
-            }
+                node_exempt(&src, pod, profile, &mut notes)
+            };
+            let tier = Tier {
+                subject: pod,
+                policies: &policies,
+                direction: Direction::Ingress,
+                node_exempt,
+            };
+            tiered(cluster, &tier, &src, &dst, leg, profile, &mut notes)
         }
         _ => LayerVerdict::allow(
             layer,
@@ -247,6 +241,11 @@ pub struct NpIndex<'c> {
     /// Per policy: per direction, per rule, per peer: does it match the workload at each position
     /// (as a pod).
     peer_pods: Vec<[Vec<Vec<Vec<bool>>>; 2]>,
+    /// Per workload position: the ANPs selecting it with ingress, egress rules, in evaluation
+    /// order (§1.6 rule 27).
+    admin_subjects: Vec<[Vec<usize>; 2]>,
+    /// Per workload position: does the BANP select it with ingress, egress rules (§1.6 rule 28)?
+    baseline_subjects: Vec<[bool; 2]>,
 }
 
 impl<'c> NpIndex<'c> {
@@ -305,12 +304,47 @@ impl<'c> NpIndex<'c> {
             .iter()
             .map(|p| [per_rules(p, &p.ingress), per_rules(p, &p.egress)])
             .collect();
+        let order = admin_order(&cluster.admin_network_policies);
+        let (admin_subjects, baseline_subjects) = pods
+            .iter()
+            .map(|ep| {
+                let Resolved::Pod(pod) = ep else {
+                    return ([Vec::new(), Vec::new()], [false, false]);
+                };
+                let ns = namespace_labels(cluster, &pod.namespace);
+                let anps = |direction: Direction| -> Vec<usize> {
+                    order
+                        .iter()
+                        .copied()
+                        .filter(|&i| {
+                            let anp = &cluster.admin_network_policies[i];
+                            !anp.rules(direction).is_empty()
+                                && anp.subject.selects(&ns, &pod.labels)
+                        })
+                        .collect()
+                };
+                let banp = |direction: Direction| -> bool {
+                    cluster
+                        .baseline_admin_network_policy
+                        .as_ref()
+                        .is_some_and(|b| {
+                            !b.rules(direction).is_empty() && b.subject.selects(&ns, &pod.labels)
+                        })
+                };
+                (
+                    [anps(Direction::Ingress), anps(Direction::Egress)],
+                    [banp(Direction::Ingress), banp(Direction::Egress)],
+                )
+            })
+            .unzip();
         NpIndex {
             cluster,
             profile: profile.clone(),
             positions,
             isolating,
             peer_pods,
+            admin_subjects,
+            baseline_subjects,
         }
     }
 
@@ -336,7 +370,7 @@ impl<'c> NpIndex<'c> {
         let dst_r = resolve(self.cluster, dst, &self.profile, &mut notes);
         match (&src_r, &dst_r) {
             (Resolved::Unknown, _) | (_, Resolved::Unknown) => PortSet::empty(),
-            (Resolved::Pod(_), _) => self.union_of_rules(src, Direction::Egress, &dst_r, &dst_r),
+            (Resolved::Pod(_), _) => self.tiered(src, Direction::Egress, &dst_r, &dst_r, false),
             _ => PortSet::all(),
         }
     }
@@ -353,13 +387,9 @@ impl<'c> NpIndex<'c> {
         match (&src_r, &dst_r) {
             (Resolved::Unknown, _) | (_, Resolved::Unknown) => PortSet::empty(),
             (_, Resolved::Pod(pod)) => {
-                if !self.is_isolated(dst, Direction::Ingress)
-                    || node_exempt(&src_r, pod, &self.profile, &mut notes).is_some()
-                {
-                    PortSet::all()
-                } else {
-                    self.union_of_rules(dst, Direction::Ingress, &src_r, &dst_r)
-                }
+                let exempt = self.is_isolated(dst, Direction::Ingress)
+                    && node_exempt(&src_r, pod, &self.profile, &mut notes).is_some();
+                self.tiered(dst, Direction::Ingress, &src_r, &dst_r, exempt)
             }
             _ => PortSet::all(),
         }
@@ -377,6 +407,97 @@ impl<'c> NpIndex<'c> {
             _ => PortSet::all(),
         };
         egress.intersection(&ingress)
+    }
+
+    /// The admin tiers around NetworkPolicy for one subject pod (§1.6 rule 29), port by port:
+    /// the ANPs selecting it in order (first matching rule wins per port); ports they neither
+    /// allowed nor denied (passed or unmatched) go to NetworkPolicy when it isolates the pod
+    /// (`exempt`: the node exemption applies), else to the BANP, else are allowed.
+    fn tiered(
+        &self,
+        subject: WorkloadId,
+        direction: Direction,
+        peer: &Resolved<'_>,
+        dst: &Resolved<'_>,
+        exempt: bool,
+    ) -> PortSet {
+        let d = dir_index(direction);
+        let pos = self.positions.get(&subject).copied();
+        let next = if self.is_isolated(subject, direction) {
+            if exempt {
+                PortSet::all()
+            } else {
+                self.union_of_rules(subject, direction, peer, dst)
+            }
+        } else {
+            self.baseline(pos, direction, peer, dst)
+        };
+        let anps = pos
+            .and_then(|i| self.admin_subjects.get(i))
+            .map_or(&[][..], |v| v[d].as_slice());
+        if anps.is_empty() {
+            return next;
+        }
+        let mut allowed = PortSet::empty();
+        let mut open = PortSet::all();
+        let mut passed = PortSet::empty();
+        'anps: for &a in anps {
+            let Some(anp) = self.cluster.admin_network_policies.get(a) else {
+                continue;
+            };
+            for rule in anp.rules(direction) {
+                if open.is_empty() {
+                    break 'anps;
+                }
+                if !admin_peer_matches(self.cluster, rule, peer, &self.profile, &mut Vec::new()) {
+                    continue;
+                }
+                let here = rule.port_set(dst_pod(dst)).0.intersection(&open);
+                match rule.action {
+                    AdminAction::Allow => allowed.add(&here),
+                    AdminAction::Deny => {}
+                    AdminAction::Pass => passed.add(&here),
+                }
+                open = open.difference(&here);
+            }
+        }
+        let undecided = open.union(&passed);
+        allowed.union(&next.intersection(&undecided))
+    }
+
+    /// The BANP tier (§1.6 rule 28): first matching rule per port; unmatched ports are allowed.
+    fn baseline(
+        &self,
+        pos: Option<usize>,
+        direction: Direction,
+        peer: &Resolved<'_>,
+        dst: &Resolved<'_>,
+    ) -> PortSet {
+        let selected = pos
+            .and_then(|i| self.baseline_subjects.get(i))
+            .is_some_and(|v| v[dir_index(direction)]);
+        let banp = match &self.cluster.baseline_admin_network_policy {
+            Some(b) if selected => b,
+            _ => return PortSet::all(),
+        };
+        let mut allowed = PortSet::empty();
+        let mut open = PortSet::all();
+        for rule in banp.rules(direction) {
+            if open.is_empty() {
+                break;
+            }
+            if rule.action == AdminAction::Pass
+                || !admin_peer_matches(self.cluster, rule, peer, &self.profile, &mut Vec::new())
+            {
+                continue;
+            }
+            let here = rule.port_set(dst_pod(dst)).0.intersection(&open);
+            if rule.action == AdminAction::Allow {
+                allowed.add(&here);
+            }
+            open = open.difference(&here);
+        }
+        allowed.union(&open)
     }
 
     /// Union of the matching rules' ports of the policies isolating `subject` in `direction`;
@@ -585,33 +706,241 @@ fn peer_matches(
                     .is_none_or(|sel| sel.matches(&pod.labels))
         }
         PeerKind::IpBlock { cidr, except } => {
-            // Rule 17: by wire IP, with the profile deciding whether pods/nodes are matchable.
-            let ip = match endpoint {
-                Resolved::Pod(pod) => {
-                    notes.push(Assumption {
-                        flag: ProfileFlag::IpBlockMatchesPods,
-                        value: profile.ipblock_matches_pods,
-                    });
-                    profile.ipblock_matches_pods.then(|| pod.ip())
-                }
-                Resolved::Host { ip, .. } => {
-                    notes.push(Assumption {
-                        flag: ProfileFlag::IpBlockMatchesNodes,
-                        value: profile.ipblock_matches_nodes,
-                    });
-                    if profile.ipblock_matches_nodes {
-                        *ip
-                    } else {
-                        None
-                    }
-                }
-                Resolved::External(ip) => Some(*ip),
-                Resolved::ProbeSnat(_) => Some(PROBE_SNAT_IP),
-                Resolved::Unknown => None,
-            };
-            ip.is_some_and(|ip| block_contains(cidr, except, ip))
+            wire_ip(endpoint, profile, notes).is_some_and(|ip| block_contains(cidr, except, ip))
         }
     }
+}
+
+/// The address an `ipBlock` (or an ANP `networks` peer) is matched against (§1.3 rule 17): by
+/// wire IP, with the profile deciding whether pods and nodes are matchable.
+fn wire_ip(
+    endpoint: &Resolved<'_>,
+    profile: &NpProfile,
+    notes: &mut Vec<Assumption>,
+) -> Option<Ipv4Addr> {
+    match endpoint {
+        Resolved::Pod(pod) => {
+            notes.push(Assumption {
+                flag: ProfileFlag::IpBlockMatchesPods,
+                value: profile.ipblock_matches_pods,
+            });
+            profile.ipblock_matches_pods.then(|| pod.ip())
+        }
+        Resolved::Host { ip, .. } => {
+            notes.push(Assumption {
+                flag: ProfileFlag::IpBlockMatchesNodes,
+                value: profile.ipblock_matches_nodes,
+            });
+            if profile.ipblock_matches_nodes {
+                *ip
+            } else {
+                None
+            }
+        }
+        Resolved::External(ip) => Some(*ip),
+        Resolved::ProbeSnat(_) => Some(PROBE_SNAT_IP),
+        Resolved::Unknown => None,
+    }
+}
+
+fn dst_pod<'c>(dst: &Resolved<'c>) -> Option<&'c Workload> {
+    match dst {
+        Resolved::Pod(w) => Some(w),
+        _ => None,
+    }
+}
+
+/// Does one of an (B)ANP rule's peers match the endpoint (§1.6)? Namespace and pod peers match
+/// pods only; `networks` match the wire address as an `ipBlock` would; `nodes` match nothing.
+fn admin_peer_matches(
+    cluster: &Cluster,
+    rule: &AdminRule,
+    endpoint: &Resolved<'_>,
+    profile: &NpProfile,
+    notes: &mut Vec<Assumption>,
+) -> bool {
+    let ns = match endpoint {
+        Resolved::Pod(pod) => Some(namespace_labels(cluster, &pod.namespace)),
+        _ => None,
+    };
+    let pod = match (endpoint, &ns) {
+        (Resolved::Pod(pod), Some(ns)) => Some((&**ns, &pod.labels)),
+        _ => None,
+    };
+    let networks = rule
+        .peers
+        .iter()
+        .any(|p| matches!(p.kind, AdminPeerKind::Networks(_)));
+    let ip = if networks {
+        wire_ip(endpoint, profile, notes)
+    } else {
+        None
+    };
+    rule.peers_match(PeerView { pod, ip })
+}
+
+/// One policy of an admin tier: (index, name, priority, subject, rules of the direction).
+type AdminTierEntry<'c> = (
+    usize,
+    &'c str,
+    Option<u32>,
+    &'c crate::anp::Subject,
+    &'c [AdminRule],
+);
+
+/// The pod a layer judges and its NetworkPolicy situation.
+struct Tier<'a> {
+    subject: &'a Workload,
+    /// NetworkPolicies isolating `subject` in `direction`.
+    policies: &'a [usize],
+    direction: Direction,
+    /// Ingress from the subject's own node, when NetworkPolicy isolates it (§1.1 rule 9).
+    node_exempt: Option<NodeId>,
+}
+
+/// The first matching rule of one admin tier for one leg: the ANPs selecting the subject in
+/// priority order (§1.6 rule 27), or the BANP (rule 28). `None`: no rule matched.
+#[expect(clippy::too_many_arguments, reason = "internal; one call per tier")]
+fn admin_stage(
+    cluster: &Cluster,
+    tier: &Tier<'_>,
+    kind: AdminPolicyKind,
+    peer: &Resolved<'_>,
+    dst: &Resolved<'_>,
+    leg: &Leg,
+    profile: &NpProfile,
+    notes: &mut Vec<Assumption>,
+) -> Option<(AdminAction, AdminRuleRef)> {
+    let ns = namespace_labels(cluster, &tier.subject.namespace);
+    let policies: Vec<AdminTierEntry<'_>> = match kind {
+        AdminPolicyKind::Admin => admin_order(&cluster.admin_network_policies)
+            .into_iter()
+            .filter_map(|i| {
+                cluster.admin_network_policies.get(i).map(|p| {
+                    (
+                        i,
+                        p.name.as_str(),
+                        Some(p.priority),
+                        &p.subject,
+                        p.rules(tier.direction),
+                    )
+                })
+            })
+            .collect(),
+        AdminPolicyKind::Baseline => cluster
+            .baseline_admin_network_policy
+            .iter()
+            .map(|p| {
+                (
+                    0,
+                    p.name.as_str(),
+                    None,
+                    &p.subject,
+                    p.rules(tier.direction),
+                )
+            })
+            .collect(),
+    };
+    for (index, name, priority, subject, rules) in policies {
+        if rules.is_empty() || !subject.selects(&ns, &tier.subject.labels) {
+            continue;
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            if kind == AdminPolicyKind::Baseline && rule.action == AdminAction::Pass {
+                continue;
+            }
+            if rule.covers(dst_pod(dst), leg.protocol, leg.port)
+                && admin_peer_matches(cluster, rule, peer, profile, notes)
+            {
+                let rule_ref = AdminRuleRef {
+                    kind,
+                    index,
+                    name: name.to_string(),
+                    priority,
+                    direction: tier.direction,
+                    rule: i,
+                    rule_name: rule.name.clone(),
+                    span: rule.span,
+                };
+                return Some((rule.action, rule_ref));
+            }
+        }
+    }
+    None
+}
+
+/// One side of a leg through every tier (§1.6 rule 29): ANP, then NetworkPolicy (with the node
+/// exemption, §1.1 rule 9) when it isolates the pod, else the BANP, else default allow.
+/// `peer` is the other end; `dst` resolves named ports.
+fn tiered(
+    cluster: &Cluster,
+    tier: &Tier<'_>,
+    peer: &Resolved<'_>,
+    dst: &Resolved<'_>,
+    leg: &Leg,
+    profile: &NpProfile,
+    notes: &mut Vec<Assumption>,
+) -> LayerVerdict {
+    let direction = tier.direction;
+    let layer = match direction {
+        Direction::Ingress => Layer::NpIngress,
+        Direction::Egress => Layer::NpEgress,
+    };
+    let admin = admin_stage(
+        cluster,
+        tier,
+        AdminPolicyKind::Admin,
+        peer,
+        dst,
+        leg,
+        profile,
+        notes,
+    );
+    let passed = match admin {
+        Some((AdminAction::Allow, r)) => {
+            return LayerVerdict::allow(layer, Reason::AdminAllowed(r))
+        }
+        Some((AdminAction::Deny, r)) => {
+            return LayerVerdict::new(layer, Decision::Deny, vec![Reason::AdminDenied(r)])
+        }
+        Some((AdminAction::Pass, r)) => Some(r),
+        None => None,
+    };
+    let mut verdict = if tier.policies.is_empty() {
+        match admin_stage(
+            cluster,
+            tier,
+            AdminPolicyKind::Baseline,
+            peer,
+            dst,
+            leg,
+            profile,
+            notes,
+        ) {
+            Some((AdminAction::Deny, r)) => {
+                LayerVerdict::new(layer, Decision::Deny, vec![Reason::BaselineDenied(r)])
+            }
+            Some((_, r)) => LayerVerdict::allow(layer, Reason::BaselineAllowed(r)),
+            None => LayerVerdict::allow(layer, Reason::NotIsolated { direction }),
+        }
+    } else if let Some(node) = tier.node_exempt {
+        LayerVerdict::allow(layer, Reason::NodeExempt { node })
+    } else {
+        judge(
+            cluster,
+            tier.policies,
+            direction,
+            peer,
+            dst,
+            leg,
+            profile,
+            notes,
+        )
+    };
+    if let Some(r) = passed {
+        verdict.reasons.push(Reason::AdminPassed(r));
+    }
+    verdict
 }
 
 /// The ports a rule allows toward `dst` (§1.5): empty list ⇒ everything (§1.2 rule 11); protocol

@@ -17,13 +17,19 @@
 //! (source class, destination class, port) triples, never with replicas, and port sets are never
 //! expanded (a rule's ports are tested against the slot's one port).
 //!
+//! The admin tiers (SEMANTICS.md §1.6 rule 29) fold in per source (egress) or per slot
+//! (ingress): each ANP rule is a bit set (peers × covered ports), taken in priority and rule
+//! order; what no ANP rule allowed or denied (passed or unmatched) goes to the NetworkPolicy
+//! union when NetworkPolicy isolates the pod, else to the BANP rules, else is allowed.
+//!
 //! Agrees with the per-leg evaluator on every pod → pod leg of a declared port (differential
 //! property test below).
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
-use crate::iprange::block_contains;
+use crate::anp::{admin_order, AdminAction, AdminPeerKind, AdminRule};
+use crate::iprange::{block_contains, cidr_range};
 use crate::model::{Cluster, PortRef, Protocol, Workload};
 use crate::netpol::{NetworkPolicy, NpProfile, PeerKind, Rule};
 use crate::selector::Labels;
@@ -56,6 +62,16 @@ impl Bits {
     fn or(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a |= b;
+        }
+    }
+    fn and(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+    fn and_not(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
         }
     }
     fn ones(&self) -> impl Iterator<Item = usize> + '_ {
@@ -139,6 +155,18 @@ impl NpMatrix {
                 Peer { host, block_ip }
             })
             .collect();
+
+        // The slots of the workload at `d`: (slot index, protocol, port).
+        let slots_of = |d: usize| {
+            let start = slot_start.get(d).copied().unwrap_or(0);
+            let end = slot_start.get(d + 1).copied().unwrap_or(start);
+            slots
+                .get(start..end)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .map(move |(i, &(_, proto, port))| (start + i, proto, port))
+        };
 
         // Selector indexes: workloads by namespace, namespace labels by name.
         let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -240,17 +268,131 @@ impl NpMatrix {
                 .collect()
         };
 
+        // ---- admin tiers (§1.6): subjects, rule peers.
+        let order = admin_order(&cluster.admin_network_policies);
+        let workload_ns =
+            |w: usize| -> Option<&Labels> { ns_labels.get(workloads[w].namespace.as_str()) };
+        let admin_subjects = |w: usize, ingress: bool| -> Vec<usize> {
+            let Some(ns) = workload_ns(w).filter(|_| !peers[w].host) else {
+                return Vec::new();
+            };
+            order
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let p = &cluster.admin_network_policies[i];
+                    let rules = if ingress { &p.ingress } else { &p.egress };
+                    !rules.is_empty() && p.subject.selects(ns, &workloads[w].labels)
+                })
+                .collect()
+        };
+        let banp_selects = |w: usize, ingress: bool| -> bool {
+            let Some(ns) = workload_ns(w).filter(|_| !peers[w].host) else {
+                return false;
+            };
+            cluster
+                .baseline_admin_network_policy
+                .as_ref()
+                .is_some_and(|b| {
+                    let rules = if ingress { &b.ingress } else { &b.egress };
+                    !rules.is_empty() && b.subject.selects(ns, &workloads[w].labels)
+                })
+        };
+        // The peers of one admin rule over workload positions (hosts are never pods).
+        let admin_peers = |rule: &AdminRule| -> Bits {
+            let mut bits = Bits::new(n);
+            for peer in &rule.peers {
+                match &peer.kind {
+                    AdminPeerKind::Namespaces(sel) => {
+                        for ns in &namespaces {
+                            if ns_labels.get(ns).is_some_and(|l| sel.matches(l)) {
+                                for &i in by_namespace.get(ns).map_or(&[][..], |v| v.as_slice()) {
+                                    bits.set(i);
+                                }
+                            }
+                        }
+                    }
+                    AdminPeerKind::Pods {
+                        namespace_selector,
+                        pod_selector,
+                    } => {
+                        for ns in &namespaces {
+                            if ns_labels
+                                .get(ns)
+                                .is_some_and(|l| namespace_selector.matches(l))
+                            {
+                                for &i in by_namespace.get(ns).map_or(&[][..], |v| v.as_slice()) {
+                                    if pod_selector.matches(&workloads[i].labels) {
+                                        bits.set(i);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    AdminPeerKind::Networks(nets) => {
+                        for (i, p) in peers.iter().enumerate() {
+                            if p.block_ip.is_some_and(|ip| {
+                                nets.iter()
+                                    .any(|net| cidr_range(net).is_some_and(|r| r.contains(ip)))
+                            }) {
+                                bits.set(i);
+                            }
+                        }
+                    }
+                    AdminPeerKind::Nodes => {}
+                }
+            }
+            bits
+        };
+        // One admin egress rule as a slot set: peer destinations × covered ports.
+        let admin_egress_mask = |rule: &AdminRule| -> Bits {
+            let mut mask = Bits::new(t);
+            for d in admin_peers(rule).ones() {
+                let dst = (!peers[d].host).then(|| &workloads[d]);
+                for (slot, proto, port) in slots_of(d) {
+                    if rule.covers(dst, proto, port) {
+                        mask.set(slot);
+                    }
+                }
+            }
+            mask
+        };
+        // First-match fold of ordered rule masks (§1.6 rules 27–28): allowed | (next ∩ open),
+        // where open = passed ∪ unmatched.
+        let fold =
+            |masks: &mut dyn Iterator<Item = (AdminAction, Bits)>, next: Bits, len: usize| {
+                let mut allowed = Bits::new(len);
+                let mut decided = Bits::new(len);
+                let mut passed = Bits::new(len);
+                for (action, mut m) in masks {
+                    m.and_not(&decided);
+                    match action {
+                        AdminAction::Allow => allowed.or(&m),
+                        AdminAction::Deny => {}
+                        AdminAction::Pass => passed.or(&m),
+                    }
+                    decided.or(&m);
+                }
+                let mut open = Bits::full(len);
+                open.and_not(&decided);
+                open.or(&passed);
+                open.and(&next);
+                allowed.or(&open);
+                allowed
+            };
+        let banp_rules = |ingress: bool| -> &[AdminRule] {
+            cluster
+                .baseline_admin_network_policy
+                .as_ref()
+                .map_or(&[][..], |b| if ingress { &b.ingress } else { &b.egress })
+        };
+
         // ---- egress: per rule a slot set (computed on first use), per source the union.
         let mut egress_masks: HashMap<(usize, usize), Bits> = HashMap::new();
-        let mut egress = Vec::with_capacity(n);
-        for s in 0..n {
-            let policies = isolating(s, false);
-            if policies.is_empty() {
-                egress.push(None);
-                continue;
-            }
+        // The NetworkPolicy union of a source's isolating policies' egress rules (§1.1 rule 5).
+        let np_egress = |policies: &[usize], egress_masks: &mut HashMap<(usize, usize), Bits>| {
             let mut allowed = Bits::new(t);
-            for p in policies {
+            for &p in policies {
                 let policy = &cluster.network_policies[p];
                 for (r, rule) in policy.egress.iter().enumerate() {
                     let mask = egress_masks.entry((p, r)).or_insert_with(|| {
@@ -258,8 +400,7 @@ impl NpMatrix {
                         for d in rule_peers(policy, rule).ones() {
                             let dst = &workloads[d];
                             let is_host = peers[d].host;
-                            for slot in slot_start[d]..slot_start[d + 1] {
-                                let (_, proto, port) = slots[slot];
+                            for (slot, proto, port) in slots_of(d) {
                                 if rule_allows(rule, dst, is_host, profile, proto, port) {
                                     mask.set(slot);
                                 }
@@ -270,7 +411,52 @@ impl NpMatrix {
                     allowed.or(mask);
                 }
             }
-            egress.push(Some(allowed));
+            allowed
+        };
+        let mut admin_egress_masks: HashMap<(usize, usize), Bits> = HashMap::new();
+        let mut banp_egress: Option<Bits> = None;
+        let mut egress = Vec::with_capacity(n);
+        for s in 0..n {
+            let policies = isolating(s, false);
+            let anps = admin_subjects(s, false);
+            let banp = policies.is_empty() && banp_selects(s, false);
+            let np = if policies.is_empty() {
+                None
+            } else {
+                Some(np_egress(&policies, &mut egress_masks))
+            };
+            let next = match np {
+                Some(np) => np,
+                None if banp => banp_egress
+                    .get_or_insert_with(|| {
+                        let mut masks = banp_rules(false)
+                            .iter()
+                            .filter(|r| r.action != AdminAction::Pass)
+                            .map(|r| (r.action, admin_egress_mask(r)));
+                        fold(&mut masks, Bits::full(t), t)
+                    })
+                    .clone(),
+                None if anps.is_empty() => {
+                    egress.push(None);
+                    continue;
+                }
+                None => Bits::full(t),
+            };
+            if anps.is_empty() {
+                egress.push(Some(next));
+                continue;
+            }
+            let mut masks = Vec::new();
+            for &a in &anps {
+                let policy = &cluster.admin_network_policies[a];
+                for (r, rule) in policy.egress.iter().enumerate() {
+                    let mask = admin_egress_masks
+                        .entry((a, r))
+                        .or_insert_with(|| admin_egress_mask(rule));
+                    masks.push((rule.action, mask.clone()));
+                }
+            }
+            egress.push(Some(fold(&mut masks.into_iter(), next, t)));
         }
 
         // ---- ingress: per slot, the union of matching rules' peers plus the node exemption.
@@ -287,27 +473,67 @@ impl NpMatrix {
         }
         let no_hosts = Bits::new(n);
         let mut ingress = vec![None; t];
-        for d in 0..n {
+        let mut admin_peer_cache: HashMap<(bool, usize, usize), Bits> = HashMap::new();
+        for (d, dst) in workloads.iter().enumerate() {
             let policies = isolating(d, true);
-            if policies.is_empty() {
+            let anps = admin_subjects(d, true);
+            let banp = policies.is_empty() && banp_selects(d, true);
+            if policies.is_empty() && anps.is_empty() && !banp {
                 continue;
             }
-            let dst = &workloads[d];
             let exempt = hosts_on_node.get(&dst.node).unwrap_or(&no_hosts);
-            for slot in slot_start[d]..slot_start[d + 1] {
-                let (_, proto, port) = slots[slot];
-                let mut allowed = exempt.clone();
-                for &p in &policies {
-                    let policy = &cluster.network_policies[p];
-                    for (r, rule) in policy.ingress.iter().enumerate() {
-                        if rule_allows(rule, dst, false, profile, proto, port) {
-                            let bits = peer_cache
-                                .entry((p, r))
-                                .or_insert_with(|| rule_peers(policy, rule));
-                            allowed.or(bits);
+            for (slot, proto, port) in slots_of(d) {
+                // The admin rules covering this slot's port, as (action, source set), in order.
+                let mut admin_masks =
+                    |rules: &mut dyn Iterator<Item = (bool, usize, usize, &AdminRule)>| {
+                        rules
+                            .filter(|(_, _, _, rule)| rule.covers(Some(dst), proto, port))
+                            .map(|(b, a, r, rule)| {
+                                let bits = admin_peer_cache
+                                    .entry((b, a, r))
+                                    .or_insert_with(|| admin_peers(rule));
+                                (rule.action, bits.clone())
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                let next = if !policies.is_empty() {
+                    let mut allowed = exempt.clone();
+                    for &p in &policies {
+                        let policy = &cluster.network_policies[p];
+                        for (r, rule) in policy.ingress.iter().enumerate() {
+                            if rule_allows(rule, dst, false, profile, proto, port) {
+                                let bits = peer_cache
+                                    .entry((p, r))
+                                    .or_insert_with(|| rule_peers(policy, rule));
+                                allowed.or(bits);
+                            }
                         }
                     }
-                }
+                    allowed
+                } else if banp {
+                    let masks = admin_masks(
+                        &mut banp_rules(true)
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, r)| r.action != AdminAction::Pass)
+                            .map(|(r, rule)| (true, 0, r, rule)),
+                    );
+                    fold(&mut masks.into_iter(), Bits::full(n), n)
+                } else {
+                    Bits::full(n)
+                };
+                let allowed = if anps.is_empty() {
+                    next
+                } else {
+                    let masks = admin_masks(&mut anps.iter().flat_map(|&a| {
+                        cluster.admin_network_policies[a]
+                            .ingress
+                            .iter()
+                            .enumerate()
+                            .map(move |(r, rule)| (false, a, r, rule))
+                    }));
+                    fold(&mut masks.into_iter(), next, n)
+                };
                 if let Some(s) = ingress.get_mut(slot) {
                     *s = Some(allowed);
                 }
@@ -456,6 +682,10 @@ fn rule_allows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anp::{
+        AdminNetworkPolicy, AdminPeer, AdminPort, AdminPortKind, BaselineAdminNetworkPolicy,
+        Subject,
+    };
     use crate::model::{Container, Namespace, Node, WorkloadId};
     use crate::netpol::tests::{
         cport, ip_block, named, namespace, pods, policy, port, rule, workload, Rng,
@@ -539,6 +769,99 @@ mod tests {
             })
             .collect();
         rule(peers, ports)
+    }
+
+    fn random_admin_rule(rng: &mut Rng, ingress: bool, baseline: bool) -> AdminRule {
+        let action = match rng.below(if baseline { 2 } else { 3 }) {
+            0 => AdminAction::Allow,
+            1 => AdminAction::Deny,
+            _ => AdminAction::Pass,
+        };
+        let peers = (0..1 + rng.below(2))
+            .map(|_| AdminPeer {
+                kind: match rng.below(if ingress { 2 } else { 4 }) {
+                    0 => AdminPeerKind::Namespaces(selector(rng)),
+                    1 => AdminPeerKind::Pods {
+                        namespace_selector: selector(rng),
+                        pod_selector: selector(rng),
+                    },
+                    2 => AdminPeerKind::Networks(vec![pick(
+                        rng,
+                        &["10.244.0.0/16", "10.0.0.0/30", "10.244.1.0/24"],
+                    )
+                    .parse()
+                    .expect("test cidr")]),
+                    _ => AdminPeerKind::Nodes,
+                },
+                span: Span::default(),
+            })
+            .collect();
+        let ports = (rng.below(3) != 0).then(|| {
+            (0..rng.below(3))
+                .map(|_| {
+                    let protocol = pick(rng, &PROTOCOLS);
+                    AdminPort {
+                        kind: match rng.below(3) {
+                            0 => AdminPortKind::Number {
+                                protocol,
+                                port: pick(rng, &PORTS),
+                            },
+                            1 => AdminPortKind::Named(pick(rng, &NAMES).into()),
+                            _ => AdminPortKind::Range {
+                                protocol,
+                                start: 80,
+                                end: 8080,
+                            },
+                        },
+                        span: Span::default(),
+                    }
+                })
+                .collect()
+        });
+        AdminRule {
+            name: String::new(),
+            action,
+            peers,
+            ports,
+            span: Span::default(),
+        }
+    }
+
+    fn random_subject(rng: &mut Rng) -> Subject {
+        if rng.below(2) == 0 {
+            Subject::Namespaces(selector(rng))
+        } else {
+            Subject::Pods {
+                namespace_selector: selector(rng),
+                pod_selector: selector(rng),
+            }
+        }
+    }
+
+    /// ANPs (priorities collide on purpose: order by name) and maybe a BANP.
+    fn random_admin(rng: &mut Rng, c: &mut Cluster) {
+        let rules = |rng: &mut Rng, ingress: bool, baseline: bool| -> Vec<AdminRule> {
+            (0..rng.below(3))
+                .map(|_| random_admin_rule(rng, ingress, baseline))
+                .collect()
+        };
+        c.admin_network_policies = (0..rng.below(4))
+            .map(|i| AdminNetworkPolicy {
+                name: format!("a{}", rng.below(3) * 10 + i),
+                priority: pick(rng, &[1, 2, 2, 5]),
+                subject: random_subject(rng),
+                ingress: rules(rng, true, false),
+                egress: rules(rng, false, false),
+                span: Span::default(),
+            })
+            .collect();
+        c.baseline_admin_network_policy = (rng.below(2) == 0).then(|| BaselineAdminNetworkPolicy {
+            name: "default".into(),
+            subject: random_subject(rng),
+            ingress: rules(rng, true, true),
+            egress: rules(rng, false, true),
+            span: Span::default(),
+        });
     }
 
     fn random_cluster(rng: &mut Rng) -> Cluster {
@@ -634,7 +957,10 @@ mod tests {
         let mut allowed = 0;
         let mut denied = 0;
         for _ in 0..1500 {
-            let c = random_cluster(&mut rng);
+            let mut c = random_cluster(&mut rng);
+            if rng.below(3) != 0 {
+                random_admin(&mut rng, &mut c);
+            }
             for profile in profiles() {
                 let m = NpMatrix::new(&c, &profile);
                 let index = NpIndex::new(&c, &profile);

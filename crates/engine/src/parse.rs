@@ -6,8 +6,10 @@
 //!
 //! Kinds read: `Namespace`, `Node`, `Pod`, `Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`,
 //! `ReplicationController`, `Job`, `CronJob` (`spec.jobTemplate.spec.template`), `Service`,
-//! `NetworkPolicy` (`networking.k8s.io`), Istio `AuthorizationPolicy` / `PeerAuthentication` and
-//! waypoint `Gateway`s (`parse/istio.rs`), and `List` / any `*List` (`items`). Every other kind,
+//! `NetworkPolicy` (`networking.k8s.io`), `AdminNetworkPolicy` / `BaselineAdminNetworkPolicy`
+//! (`policy.networking.k8s.io`, `parse/anp.rs`), Istio `AuthorizationPolicy` /
+//! `PeerAuthentication` and waypoint `Gateway`s (`parse/istio.rs`), and `List` / any `*List`
+//! (`items`). Every other kind,
 //! and known kinds of another API group (a Calico `NetworkPolicy`), get an info diagnostic and an
 //! [`IgnoredObject`](crate::model::IgnoredObject) entry. Adding a kind is one arm in
 //! [`read_object`] and one function.
@@ -38,6 +40,7 @@
 //! `spec.podSelector` makes the policy select every pod of its namespace with no rules; an invalid
 //! `policyTypes` entry isolates every direction not validly listed, with no rules for it.
 
+mod anp;
 mod finish;
 mod istio;
 pub(crate) mod messages;
@@ -78,7 +81,13 @@ pub fn parse(sources: &[Source]) -> (Cluster, Vec<Diagnostic>) {
     let authorization_policies = std::mem::take(&mut collected.authorization_policies);
     let peer_authentications = std::mem::take(&mut collected.peer_authentications);
     let waypoints = std::mem::take(&mut collected.waypoints);
+    let admin_network_policies = std::mem::take(&mut collected.admin_network_policies);
+    let baseline = std::mem::take(&mut collected.baseline_admin_network_policies);
+    anp::check_priorities(&admin_network_policies, &mut diagnostics);
     let mut cluster = finish::build(collected, &mut diagnostics);
+    cluster.admin_network_policies = admin_network_policies;
+    // Only `default` is accepted and duplicates replace each other, so there is at most one.
+    cluster.baseline_admin_network_policy = baseline.into_iter().next_back();
     cluster.authorization_policies = authorization_policies;
     cluster.peer_authentications = peer_authentications;
     cluster.waypoints = waypoints;
@@ -95,6 +104,8 @@ pub(crate) struct Collected {
     pub pods: Vec<PodRecord>,
     pub services: Vec<Service>,
     pub policies: Vec<NetworkPolicy>,
+    pub admin_network_policies: Vec<crate::anp::AdminNetworkPolicy>,
+    pub baseline_admin_network_policies: Vec<crate::anp::BaselineAdminNetworkPolicy>,
     pub authorization_policies: Vec<crate::istio::model::AuthorizationPolicy>,
     pub peer_authentications: Vec<crate::istio::model::PeerAuthentication>,
     pub waypoints: Vec<crate::istio::model::Waypoint>,
@@ -227,6 +238,32 @@ fn read_object(cx: &mut Cx, collected: &mut Collected, node: &Node, depth: usize
                     cx,
                     &mut collected.seen,
                     &mut collected.policies,
+                    key,
+                    policy,
+                    &object,
+                );
+            }
+        }
+        ("policy.networking.k8s.io", "AdminNetworkPolicy") => {
+            if let Some(policy) = anp::read_admin_network_policy(cx, &object) {
+                let key = Some(("AdminNetworkPolicy", "", object.name.as_str()));
+                push_unique(
+                    cx,
+                    &mut collected.seen,
+                    &mut collected.admin_network_policies,
+                    key,
+                    policy,
+                    &object,
+                );
+            }
+        }
+        ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy") => {
+            if let Some(policy) = anp::read_baseline_admin_network_policy(cx, &object) {
+                let key = Some(("BaselineAdminNetworkPolicy", "", object.name.as_str()));
+                push_unique(
+                    cx,
+                    &mut collected.seen,
+                    &mut collected.baseline_admin_network_policies,
                     key,
                     policy,
                     &object,
@@ -378,7 +415,7 @@ fn push_unique<T>(
     let key = (kind.to_owned(), namespace.to_owned(), name.to_owned());
     match seen.get(&key).and_then(|&i| items.get_mut(i)) {
         Some(slot) => {
-            let qualified = if kind == "Namespace" || kind == "Node" {
+            let qualified = if namespace.is_empty() || kind == "Namespace" || kind == "Node" {
                 name.to_owned()
             } else {
                 format!("{namespace}/{name}")

@@ -155,6 +155,21 @@ pub enum Reason {
     NamedPortUnresolved { rule: RuleRef, name: String },
     /// The leg names a workload or node the cluster does not have.
     UnknownEndpoint { endpoint: Endpoint },
+    /// An AdminNetworkPolicy `Allow` rule matched first: allowed whatever NetworkPolicy says
+    /// (SEMANTICS.md §1.6 rules 27, 29).
+    AdminAllowed(AdminRuleRef),
+    /// An AdminNetworkPolicy `Deny` rule matched first: denied before NetworkPolicy
+    /// (SEMANTICS.md §1.6 rules 27, 29).
+    AdminDenied(AdminRuleRef),
+    /// An AdminNetworkPolicy `Pass` rule matched first: the other ANP rules were skipped and
+    /// NetworkPolicy (else the BaselineAdminNetworkPolicy) decided (SEMANTICS.md §1.6 rule 27).
+    /// Context only: listed after the reasons of the tier that decided.
+    AdminPassed(AdminRuleRef),
+    /// No AdminNetworkPolicy decided and no NetworkPolicy isolates the pod: a
+    /// BaselineAdminNetworkPolicy `Allow` rule matched (SEMANTICS.md §1.6 rules 28–29).
+    BaselineAllowed(AdminRuleRef),
+    /// As [`Reason::BaselineAllowed`], with a `Deny` rule.
+    BaselineDenied(AdminRuleRef),
 
     // --- Istio layers (ztunnel, waypoint, sidecar): SEMANTICS.md §4, §5 ---------------------
     /// A DENY rule matched (§4.2 rule 6, §5.3 step 1).
@@ -186,6 +201,51 @@ pub enum Reason {
     ProxyBypassed { bypass: Bypass },
     /// No proxy terminates this leg (plain pod, external destination, uncaptured protocol).
     NoProxy,
+    /// An Envoy proxy (sidecar, waypoint) judged a connection whose HTTP request was not given,
+    /// and the outcome depends on it: `denied` is what the most restrictive request gets (also a
+    /// raw TCP client, §4.3 rule 20), `allowed` what the most permissive one gets. The decision
+    /// is `Unknown`.
+    DependsOnHttpRequest {
+        denied: Box<Reason>,
+        allowed: Box<Reason>,
+    },
+}
+
+/// One rule of an AdminNetworkPolicy or of the BaselineAdminNetworkPolicy (SEMANTICS.md §1.6).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AdminRuleRef {
+    /// `AdminNetworkPolicy` (`index` into `Cluster::admin_network_policies`) or
+    /// `BaselineAdminNetworkPolicy` (`Cluster::baseline_admin_network_policy`, index 0).
+    pub kind: AdminPolicyKind,
+    pub index: usize,
+    /// Policy name (cluster-scoped: no namespace).
+    pub name: String,
+    /// ANP priority; `None` for the BANP.
+    pub priority: Option<u32>,
+    pub direction: Direction,
+    /// Position in the policy's `ingress` / `egress` list.
+    pub rule: usize,
+    /// The rule's `name` (may be empty).
+    pub rule_name: String,
+    /// The rule in its source.
+    pub span: Span,
+}
+
+/// Which admin policy kind a rule belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AdminPolicyKind {
+    Admin,
+    Baseline,
+}
+
+impl AdminPolicyKind {
+    /// The Kubernetes kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminPolicyKind::Admin => "AdminNetworkPolicy",
+            AdminPolicyKind::Baseline => "BaselineAdminNetworkPolicy",
+        }
+    }
 }
 
 /// An Istio authorization policy as an enforcement point names it: the namespace and name the

@@ -1,5 +1,5 @@
-//! Conformance against netpol-analyzer's `list` goldens (shared/conformance/netpol-analyzer,
-//! README "How to compare"): every case's manifests go through `engine::analyze` and
+//! Conformance against netpol-analyzer's `list` goldens (shared/conformance/netpol-analyzer and
+//! netpol-analyzer-anp, README "How to compare"): every case's manifests go through `engine::analyze` and
 //! `connlist`, and the result is compared with `expected.txt` (and `expected.json` when present)
 //! as sets of `(src, dst, port set)` triples.
 //!
@@ -143,7 +143,18 @@ fn run_case(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn netpol_analyzer_corpus() {
-    let root = corpus_dir().join("netpol-analyzer");
+    run_corpus("netpol-analyzer", "conformance");
+}
+
+/// The AdminNetworkPolicy / BaselineAdminNetworkPolicy corpus (all 54 upstream cases).
+#[test]
+fn netpol_analyzer_anp_corpus() {
+    run_corpus("netpol-analyzer-anp", "anp conformance");
+}
+
+/// Every case of one corpus folder; prints `<label>: N passed, M failed`.
+fn run_corpus(folder: &str, label: &str) {
+    let root = corpus_dir().join(folder);
     let Ok(entries) = fs::read_dir(&root) else {
         println!("conformance corpus not found at {}", root.display());
         assert!(
@@ -176,7 +187,7 @@ fn netpol_analyzer_corpus() {
             }
         }
     }
-    println!("conformance: {passed} passed, {} failed", failed.len());
+    println!("{label}: {passed} passed, {} failed", failed.len());
     assert!(failed.is_empty(), "failing cases: {failed:?}");
 }
 

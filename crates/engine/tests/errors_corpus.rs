@@ -1,10 +1,10 @@
-//! netpol-analyzer's error corpus (`conformance/netpol-analyzer-errors`, categories `netpol` and
-//! `parse`): every case must yield the diagnostic for the condition upstream detects.
+//! netpol-analyzer's error corpus (`conformance/netpol-analyzer-errors`, all categories: `netpol`,
+//! `parse`, `anp`, `banp`): every case must yield the diagnostic for the condition upstream
+//! detects.
 //!
 //! Not a wording check: upstream's messages differ from ours. Each case maps to the code we emit
 //! and its severity. Fatal cases are errors, except where upstream refuses input that Kubernetes
-//! accepts and the engine can model (listed in `EXPECTED` with the reason). ANP/BANP cases are
-//! skipped: AdminNetworkPolicy is not modelled yet (it is reported as ignored).
+//! accepts and the engine can model (listed in `EXPECTED` with the reason).
 //!
 //! The corpus is read from `$PP_CONFORMANCE_DIR` or `../../../shared/conformance` relative to this
 //! crate. If it is missing the test prints so, and fails only when `CI=true`.
@@ -69,6 +69,52 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("malformed-pod-example-2", Diag("PP1009", Severity::Error)), // ports: {}
     ("onlineboutique", Diag("PP1005", Severity::Warning)), // connlist_output.json is a JSON array
     ("malformed-pod-example-5", Diag("PP1001", Severity::Error)), // `@apiVersion`
+    // --- AdminNetworkPolicy (SEMANTICS.md §1.6) ---------------------------------------------
+    // As the netpol variant above: valid Kubernetes, modelled as separate workloads.
+    (
+        "example_w_err_pods_w_same_owner_and_labels_gap_anp",
+        Diag("PP1014", Severity::Warning),
+    ),
+    // Same priority: the API server accepts it and Kubernetes leaves the order undefined
+    // (§1.6 rule 27). Upstream refuses; we warn and order by name.
+    ("anp_bad_path_test_1", Diag("PP2113", Severity::Warning)),
+    ("anp_bad_path_test_2", Diag("PP2101", Severity::Error)), // priority 1001
+    ("anp_bad_path_test_3", Diag("PP1011", Severity::Error)), // two ANPs `same-name`
+    ("anp_bad_path_test_4", Diag("PP2103", Severity::Error)), // empty subject
+    ("anp_bad_path_test_5", Diag("PP2103", Severity::Error)), // subject with two fields
+    ("anp_bad_path_test_6", Diag("PP2105", Severity::Error)), // `to:` empty
+    ("anp_bad_path_test_7", Diag("PP2104", Severity::Error)), // egress peer with two fields
+    ("anp_bad_path_test_8", Diag("PP2107", Severity::Error)), // port with two fields
+    ("anp_bad_path_test_9", Diag("PP2106", Severity::Error)), // action `Accept`
+    ("anp_bad_path_test_10", Diag("PP2105", Severity::Error)), // `to` missing
+    ("anp_bad_path_test_12", Diag("PP2102", Severity::Error)), // `action` missing
+    ("anp_bad_path_test_14", Diag("PP2105", Severity::Error)), // `from` missing
+    ("anp_bad_path_test_15", Diag("PP2105", Severity::Error)), // `from:` empty
+    ("anp_bad_path_test_16", Diag("PP2104", Severity::Error)), // ingress peer with two fields
+    ("anp_bad_path_test_17", Diag("PP2107", Severity::Error)), // port with two fields
+    (
+        "anp_test_with_empty_port_range",
+        Diag("PP2108", Severity::Error),
+    ), // portRange 10-1
+    ("anp_bad_path_test_18", Diag("PP2106", Severity::Error)), // unknown ingress action
+    ("anp_bad_path_test_19", Diag("PP2109", Severity::Error)), // networks `zc00::/8`
+    ("anp_bad_path_test_20", Diag("PP2101", Severity::Error)), // priority 1001
+    // --- BaselineAdminNetworkPolicy ---------------------------------------------------------
+    ("banp_bad_path_test_1", Diag("PP1011", Severity::Error)), // two BANPs `default`
+    ("banp_bad_path_test_2", Diag("PP2112", Severity::Error)), // named `banp-name`
+    ("banp_bad_path_test_3", Diag("PP2103", Severity::Error)), // empty subject
+    ("banp_bad_path_test_4", Diag("PP2103", Severity::Error)), // subject with two fields
+    ("banp_bad_path_test_5", Diag("PP2105", Severity::Error)), // `to:` empty
+    ("banp_bad_path_test_6", Diag("PP2105", Severity::Error)), // `to` missing
+    ("banp_bad_path_test_7", Diag("PP2104", Severity::Error)), // egress peer with two fields
+    ("banp_bad_path_test_8", Diag("PP2106", Severity::Error)), // `Pass` in a BANP
+    ("banp_bad_path_test_9", Diag("PP2107", Severity::Error)), // port with two fields
+    ("banp_bad_path_test_10", Diag("PP2105", Severity::Error)), // `from` missing
+    ("banp_bad_path_test_11", Diag("PP2105", Severity::Error)), // `from:` empty
+    ("banp_bad_path_test_12", Diag("PP2104", Severity::Error)), // ingress peer with two fields
+    ("banp_bad_path_test_13", Diag("PP2107", Severity::Error)), // port with two fields
+    ("banp_bad_path_test_14", Diag("PP2106", Severity::Error)), // unknown ingress action
+    ("banp_bad_path_test_15", Diag("PP2109", Severity::Error)), // networks `zc00::/8`
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -118,7 +164,9 @@ fn netpol_and_parse_error_cases() {
         else {
             continue;
         };
-        if !matches!(*category, "netpol" | "parse") {
+        if !matches!(*category, "netpol" | "parse" | "anp" | "banp") {
+            println!("FAIL {case}: unknown category `{category}`");
+            failed += 1;
             continue;
         }
         let Some((_, expect)) = EXPECTED.iter().find(|(name, _)| name == case) else {
@@ -169,22 +217,27 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ("netpol_named_port_test_2", "PP1010"),
 ];
 
-/// The valid inputs of the positive corpus (`conformance/netpol-analyzer`) read without errors.
+/// The valid inputs of the positive corpora (`conformance/netpol-analyzer` and
+/// `conformance/netpol-analyzer-anp`) read without errors.
 #[test]
 fn positive_corpus_has_no_errors() {
-    let root = corpus_dir().join("netpol-analyzer");
-    let Ok(entries) = std::fs::read_dir(&root) else {
-        println!("conformance corpus missing at {}", root.display());
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the conformance corpus is required in CI"
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for folder in ["netpol-analyzer", "netpol-analyzer-anp"] {
+        let root = corpus_dir().join(folder);
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            println!("conformance corpus missing at {}", root.display());
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "the conformance corpus is required in CI"
+            );
+            return;
+        };
+        dirs.extend(
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir()),
         );
-        return;
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
+    }
     dirs.sort();
     let mut failed = Vec::new();
     for dir in &dirs {

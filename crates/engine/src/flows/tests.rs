@@ -214,3 +214,95 @@ fn cni_profiles_resolve_by_name() {
     }
     assert!(Options::with_cni("nope").is_none());
 }
+
+const AMBIENT: &str = r#"
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: be, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: fe, labels: {istio.io/dataplane-mode: ambient}}
+"#;
+
+#[test]
+fn ambient_flows_ride_hbone_and_probes_are_snated() {
+    let c = cluster(&format!("{AMBIENT}{DENY_ALL}"));
+    let (web, api) = (id(&c, "web"), id(&c, "api"));
+    let flow = evaluate(
+        &c,
+        0,
+        spec(FlowSource::Workload(web), FlowTarget::Workload(api), 8080),
+        &Options::default(),
+    );
+    assert_eq!(flow.legs[0].role, LegRole::Hbone);
+    assert_eq!(flow.legs[0].leg.port, 15008);
+    assert_eq!(flow.decided_by, Some(Layer::NpIngress));
+    let probe = probe_flows(c.workloads.iter().find(|w| w.id == api).expect("api"))
+        .into_iter()
+        .next()
+        .expect("readiness probe");
+    for (cni, verdict) in [
+        ("generic", Decision::Deny),
+        ("calico-iptables", Decision::Allow),
+    ] {
+        let options = Options::with_cni(cni).expect("profile");
+        let flow = evaluate(&c, 0, probe.clone(), &options);
+        assert_eq!(flow.legs[0].role, LegRole::ProbeSnat, "{cni}");
+        assert_eq!(flow.verdict, verdict, "{cni}");
+    }
+    let options = Options::with_cni("calico-iptables").expect("profile");
+    let flow = evaluate(&c, 0, probe, &options);
+    let note = flow
+        .assumption_notes
+        .iter()
+        .find(|n| n.assumption.flag == crate::verdict::ProfileFlag::ProbeSnatCountsAsNode)
+        .expect("the SNAT flag is an assumption");
+    assert_eq!(note.evidence, Evidence::Inferred);
+    assert_eq!(note.profile, Some("calico-iptables"));
+}
+
+#[test]
+fn envoy_without_a_request_is_unknown_only_when_the_request_matters() {
+    let sidecar = r#"
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: be, labels: {istio-injection: enabled}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get-only, namespace: be}
+spec:
+  action: ALLOW
+  rules: [{to: [{operation: {methods: [GET]}}]}]
+"#;
+    let c = cluster(sidecar);
+    let (web, api) = (id(&c, "web"), id(&c, "api"));
+    let mut s = spec(FlowSource::Workload(web), FlowTarget::Workload(api), 8080);
+    let flow = evaluate(&c, 0, s.clone(), &Options::default());
+    assert_eq!(flow.verdict, Decision::Unknown);
+    assert!(matches!(
+        flow.legs[0].verdicts.last().map(|v| &v.reasons[0]),
+        Some(Reason::DependsOnHttpRequest { .. })
+    ));
+    s.http = Some(HttpRequest {
+        method: "POST".into(),
+        path: "/".into(),
+    });
+    let flow = evaluate(&c, 0, s.clone(), &Options::default());
+    assert_eq!(flow.decided_by, Some(Layer::Sidecar));
+    assert_eq!(
+        flow.legs[0].output.as_ref().and_then(|o| o.denial),
+        Some(Denial::Http403)
+    );
+    // A DENY of everything does not depend on the request.
+    let c = cluster(&sidecar.replace(
+        "action: ALLOW\n  rules: [{to: [{operation: {methods: [GET]}}]}]",
+        "action: DENY\n  rules: [{}]",
+    ));
+    s.http = None;
+    let flow = evaluate(&c, 0, s, &Options::default());
+    assert_eq!(flow.verdict, Decision::Deny);
+}

@@ -102,6 +102,20 @@ pub fn waypoint_policies(
         .collect()
 }
 
+/// How HTTP-only fields are judged when the connection carries no request (`conn.http` is
+/// `None`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum NoRequest {
+    /// Raw TCP (§4.3 rule 20): ALLOW rules with HTTP fields never match; DENY/CUSTOM drop them
+    /// (treated as matched). Also the most restrictive outcome over all requests.
+    #[default]
+    Tcp,
+    /// The most permissive request: an ALLOW rule's HTTP fields count as matched, a DENY/CUSTOM
+    /// rule with HTTP fields never matches. With [`NoRequest::Tcp`] it bounds every request: when
+    /// both agree, the verdict does not depend on the request.
+    Permissive,
+}
+
 /// The sidecar of `workload` judging an inbound connection: PeerAuthentication first, then
 /// authorization.
 pub fn judge_sidecar(
@@ -109,6 +123,17 @@ pub fn judge_sidecar(
     options: &MeshOptions,
     workload: &Workload,
     conn: &Connection,
+) -> Judgement {
+    judge_sidecar_with(cluster, options, workload, conn, NoRequest::Tcp)
+}
+
+/// [`judge_sidecar`] with a choice of how a missing request is judged.
+pub fn judge_sidecar_with(
+    cluster: &Cluster,
+    options: &MeshOptions,
+    workload: &Workload,
+    conn: &Connection,
+    view: NoRequest,
 ) -> Judgement {
     let mode = peerauth::effective(cluster, options, workload, conn.dst_port);
     // "Sidecar: STRICT ⇒ plaintext connections rejected by Envoy."
@@ -126,7 +151,7 @@ pub fn judge_sidecar(
         };
     }
     let policies = sidecar_policies(cluster, options, workload);
-    let mut j = evaluate(cluster, &policies, conn, Layer::Sidecar);
+    let mut j = evaluate_with(cluster, &policies, conn, Layer::Sidecar, view);
     j.verdict.assume(ProfileFlag::SidecarMtlsOnTargetPort, true);
     j
 }
@@ -140,8 +165,20 @@ pub fn judge_waypoint(
     service: Option<usize>,
     conn: &Connection,
 ) -> Judgement {
+    judge_waypoint_with(cluster, options, waypoint, service, conn, NoRequest::Tcp)
+}
+
+/// [`judge_waypoint`] with a choice of how a missing request is judged.
+pub fn judge_waypoint_with(
+    cluster: &Cluster,
+    options: &MeshOptions,
+    waypoint: usize,
+    service: Option<usize>,
+    conn: &Connection,
+    view: NoRequest,
+) -> Judgement {
     let policies = waypoint_policies(cluster, options, waypoint, service);
-    let mut j = evaluate(cluster, &policies, conn, Layer::Waypoint);
+    let mut j = evaluate_with(cluster, &policies, conn, Layer::Waypoint, view);
     if let Some(svc) = service.and_then(|i| cluster.services.get(i)) {
         for (i, p) in cluster.authorization_policies.iter().enumerate() {
             if p.namespace == svc.namespace && matches!(p.target, Target::Selector(_)) {
@@ -171,6 +208,17 @@ pub fn evaluate(
     conn: &Connection,
     layer: Layer,
 ) -> Judgement {
+    evaluate_with(cluster, policies, conn, layer, NoRequest::Tcp)
+}
+
+/// [`evaluate`] with a choice of how a missing request is judged.
+pub fn evaluate_with(
+    cluster: &Cluster,
+    policies: &[usize],
+    conn: &Connection,
+    layer: Layer,
+    view: NoRequest,
+) -> Judgement {
     let http = conn.http.is_some();
     let mut logs = Vec::new();
     let mut notes = Vec::new();
@@ -190,7 +238,7 @@ pub fn evaluate(
     // Shadow rules (`istio.io/dry-run`): logged, never decide.
     for action in [Action::Deny, Action::Allow] {
         for (i, p) in by_action(action, true) {
-            if let Outcome::Matched(rule) = policy_outcome(p, conn, action) {
+            if let Outcome::Matched(rule) = policy_outcome_with(p, conn, action, view) {
                 let deny = action == Action::Deny;
                 notes.push(Reason::AuthzShadow {
                     rule: reference(i, p, rule),
@@ -214,7 +262,7 @@ pub fn evaluate(
     // "CUSTOM first: if a CUSTOM policy's rules match, the external authorizer decides."
     let mut custom: Option<Reason> = None;
     for (i, p) in by_action(Action::Custom, false) {
-        match policy_outcome(p, conn, Action::Custom) {
+        match policy_outcome_with(p, conn, Action::Custom, view) {
             Outcome::Matched(rule) => {
                 custom.get_or_insert(Reason::AuthzCustom(reference(i, p, rule)));
             }
@@ -241,7 +289,7 @@ pub fn evaluate(
     // "Any matching DENY ⇒ deny."
     let mut deny_unknown: Option<Reason> = None;
     for (i, p) in by_action(Action::Deny, false) {
-        match policy_outcome(p, conn, Action::Deny) {
+        match policy_outcome_with(p, conn, Action::Deny, view) {
             Outcome::Matched(rule) => {
                 logs.push(RbacLog {
                     shadow: false,
@@ -278,7 +326,7 @@ pub fn evaluate(
         let mut matched = None;
         let mut unknown = None;
         for (i, p) in &allow {
-            match policy_outcome(p, conn, Action::Allow) {
+            match policy_outcome_with(p, conn, Action::Allow, view) {
                 Outcome::Matched(rule) => {
                     matched = Some((*i, *p, rule));
                     break;
@@ -369,9 +417,19 @@ pub enum Outcome {
 
 /// "rules OR'ed. Missing/empty rules ⇒ never matches" (§4.3 rule 11).
 pub fn policy_outcome(policy: &AuthorizationPolicy, conn: &Connection, action: Action) -> Outcome {
+    policy_outcome_with(policy, conn, action, NoRequest::Tcp)
+}
+
+/// [`policy_outcome`] with a choice of how a missing request is judged.
+pub fn policy_outcome_with(
+    policy: &AuthorizationPolicy,
+    conn: &Connection,
+    action: Action,
+    view: NoRequest,
+) -> Outcome {
     let mut unknown = None;
     for (i, rule) in policy.rules.iter().enumerate() {
-        match rule_matches(rule, conn, action, &policy.namespace) {
+        match rule_matches_with(rule, conn, action, &policy.namespace, view) {
             Ok(true) => return Outcome::Matched(i),
             Ok(false) => {}
             Err(key) => {
@@ -394,9 +452,25 @@ pub fn rule_matches(
     action: Action,
     policy_namespace: &str,
 ) -> Result<bool, String> {
+    rule_matches_with(rule, conn, action, policy_namespace, NoRequest::Tcp)
+}
+
+/// [`rule_matches`] with a choice of how a missing request is judged: [`NoRequest::Permissive`]
+/// keeps an ALLOW rule's L4 part (its HTTP fields dropped = matched) and never matches a
+/// DENY/CUSTOM/AUDIT rule that has HTTP fields.
+pub fn rule_matches_with(
+    rule: &Rule,
+    conn: &Connection,
+    action: Action,
+    policy_namespace: &str,
+    view: NoRequest,
+) -> Result<bool, String> {
     let tcp = conn.http.is_none();
-    if tcp && action == Action::Allow && rule_has_http(rule) {
-        return Ok(false);
+    if tcp && rule_has_http(rule) {
+        match (view, action == Action::Allow) {
+            (NoRequest::Tcp, true) | (NoRequest::Permissive, false) => return Ok(false),
+            _ => {}
+        }
     }
     let from = rule.from.is_empty()
         || rule

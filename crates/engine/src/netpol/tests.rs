@@ -1224,3 +1224,185 @@ fn prop_adding_policy_to_isolated_pod_is_additive() {
     }
     assert!(checked > 1000, "too few isolated pods generated: {checked}");
 }
+
+// --- AdminNetworkPolicy / BaselineAdminNetworkPolicy (SEMANTICS.md §1.6) ----------------------
+
+mod admin {
+    use super::*;
+    use crate::anp::{
+        AdminAction, AdminNetworkPolicy, AdminPeer, AdminPeerKind, AdminPort, AdminPortKind,
+        AdminRule, BaselineAdminNetworkPolicy, Subject,
+    };
+
+    fn from_ns(name: &str, action: AdminAction) -> AdminRule {
+        AdminRule {
+            name: format!("{}-{name}", action.as_str()),
+            action,
+            peers: vec![AdminPeer {
+                kind: AdminPeerKind::Namespaces(sel(&[("kubernetes.io/metadata.name", name)])),
+                span: Span::default(),
+            }],
+            ports: None,
+            span: Span::default(),
+        }
+    }
+
+    fn anp(name: &str, priority: u32, ingress: Vec<AdminRule>) -> AdminNetworkPolicy {
+        AdminNetworkPolicy {
+            name: name.into(),
+            priority,
+            subject: Subject::Namespaces(sel(&[("team", "be")])),
+            ingress,
+            egress: Vec::new(),
+            span: Span::default(),
+        }
+    }
+
+    /// `be` NP `ingress: [{}]` on all pods.
+    fn be_allow_all() -> NetworkPolicy {
+        policy(
+            "be",
+            "allow-all",
+            sel(&[]),
+            Some(vec![rule(vec![], vec![])]),
+            None,
+        )
+    }
+
+    fn reasons(c: &Cluster, src: WorkloadId, dst: WorkloadId) -> Vec<Reason> {
+        let leg = Leg {
+            src: Endpoint::Pod(src),
+            dst: Endpoint::Pod(dst),
+            protocol: Protocol::Tcp,
+            port: 8080,
+        };
+        evaluate_ingress(c, &leg, &NpProfile::default()).reasons
+    }
+
+    /// TV-46: ANP Deny beats the NetworkPolicy; `Pass` hands over to it; with no NetworkPolicy
+    /// selecting api, the BANP decides.
+    #[test]
+    fn tv46_anp_ordering() {
+        let api = Endpoint::Pod(API);
+        let client = Endpoint::Pod(CLIENT);
+        let mut c = with(vec![be_allow_all()]);
+        c.admin_network_policies = vec![anp(
+            "deny-legacy",
+            10,
+            vec![from_ns("legacy", AdminAction::Deny)],
+        )];
+        check(&c, client, api, 8080, "DENY np-ingress");
+        assert!(matches!(
+            reasons(&c, CLIENT, API).as_slice(),
+            [Reason::AdminDenied(r)] if r.name == "deny-legacy" && r.priority == Some(10) && r.rule == 0
+        ));
+        // Other sources are not matched by the ANP: the NetworkPolicy allows them.
+        check(&c, Endpoint::Pod(WEB), api, 8080, "ALLOW");
+
+        // Pass: NetworkPolicy decides (allows).
+        c.admin_network_policies[0].ingress[0].action = AdminAction::Pass;
+        check(&c, client, api, 8080, "ALLOW");
+        assert!(matches!(
+            reasons(&c, CLIENT, API).as_slice(),
+            [Reason::AllowedBy(_), Reason::AdminPassed(_)]
+        ));
+
+        // Pass, no NetworkPolicy selecting api, BANP Deny from legacy: denied.
+        c.network_policies.clear();
+        c.baseline_admin_network_policy = Some(BaselineAdminNetworkPolicy {
+            name: "default".into(),
+            subject: Subject::Namespaces(sel(&[("team", "be")])),
+            ingress: vec![from_ns("legacy", AdminAction::Deny)],
+            egress: Vec::new(),
+            span: Span::default(),
+        });
+        check(&c, client, api, 8080, "DENY np-ingress");
+        assert!(matches!(
+            reasons(&c, CLIENT, API).as_slice(),
+            [Reason::BaselineDenied(_), Reason::AdminPassed(_)]
+        ));
+        // The BANP does not apply when a NetworkPolicy isolates the pod (§1.6 rule 28).
+        c.network_policies = vec![be_allow_all()];
+        check(&c, client, api, 8080, "ALLOW");
+    }
+
+    /// Priority order (lower first), rule order within an ANP, and per-port first match.
+    #[test]
+    fn priority_rule_order_and_ports() {
+        let api = Endpoint::Pod(API);
+        let client = Endpoint::Pod(CLIENT);
+        let mut allow_8080 = from_ns("legacy", AdminAction::Allow);
+        allow_8080.ports = Some(vec![AdminPort {
+            kind: AdminPortKind::Named("http".into()),
+            span: Span::default(),
+        }]);
+        let mut c = with(vec![policy("be", "deny", sel(&[]), Some(vec![]), None)]);
+        c.admin_network_policies = vec![
+            anp("later", 20, vec![from_ns("legacy", AdminAction::Deny)]),
+            anp(
+                "first",
+                5,
+                vec![allow_8080, from_ns("legacy", AdminAction::Pass)],
+            ),
+        ];
+        // `first` (priority 5) allows the named port http=8080 despite the isolating NP.
+        check(&c, client, api, 8080, "ALLOW");
+        // Other ports: `first` passes (so `later` is skipped) and the NP denies.
+        check(&c, client, api, 9090, "DENY np-ingress");
+        // Without the pass rule, `later` denies; the NP would have denied too, so remove it.
+        c.admin_network_policies[1].ingress.pop();
+        c.network_policies.clear();
+        check(&c, client, api, 9090, "DENY np-ingress");
+        check(&c, client, api, 8080, "ALLOW");
+        // Ingress rules say nothing about egress: the client's egress side is untouched.
+        let leg = Leg {
+            src: client,
+            dst: api,
+            protocol: Protocol::Tcp,
+            port: 9090,
+        };
+        assert!(evaluate_egress(&c, &leg, &NpProfile::default()).is_allow());
+    }
+
+    /// Egress `networks` match external addresses; `nodes` match nothing; a non-enforcing CNI
+    /// enforces no tier.
+    #[test]
+    fn egress_networks_and_nodes() {
+        let web = Endpoint::Pod(WEB);
+        let deny = |kind: AdminPeerKind| AdminRule {
+            name: "deny".into(),
+            action: AdminAction::Deny,
+            peers: vec![AdminPeer {
+                kind,
+                span: Span::default(),
+            }],
+            ports: None,
+            span: Span::default(),
+        };
+        let mut c = topology();
+        c.admin_network_policies = vec![AdminNetworkPolicy {
+            name: "egress".into(),
+            priority: 1,
+            subject: Subject::Namespaces(sel(&[])),
+            ingress: Vec::new(),
+            egress: vec![
+                deny(AdminPeerKind::Nodes),
+                deny(AdminPeerKind::Networks(vec!["8.8.8.0/24"
+                    .parse()
+                    .expect("cidr")])),
+            ],
+            span: Span::default(),
+        }];
+        check(&c, web, ext(8, 8, 8, 8), 53, "DENY np-egress");
+        check(&c, web, ext(8, 8, 4, 4), 53, "ALLOW");
+        check(&c, web, Endpoint::Pod(API), 8080, "ALLOW");
+        let off = NpProfile {
+            enforces_network_policy: false,
+            ..NpProfile::default()
+        };
+        assert_eq!(
+            judge_leg(&c, &off, web, ext(8, 8, 8, 8), Protocol::Tcp, 53),
+            "ALLOW"
+        );
+    }
+}

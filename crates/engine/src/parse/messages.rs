@@ -299,3 +299,152 @@ pub(crate) fn named_port_ip_block(name: &str, span: Span) -> Diagnostic {
     Diagnostic::warning("PP2014", format!("named port `{name}` cannot match an `ipBlock` peer"), span)
         .with_help("a port name is resolved against pod container ports, so it never matches an address outside the cluster; use a number")
 }
+
+// ---- PP21xx: AdminNetworkPolicy / BaselineAdminNetworkPolicy (SEMANTICS.md §1.6) -----------
+
+/// Help for every error that makes the API server reject a whole (B)ANP.
+fn admin_rejected(kind: &str) -> String {
+    format!("the API server would reject this {kind}; the engine ignores the whole policy (its rules can deny, so no partial reading is safe)")
+}
+
+pub(crate) fn admin_priority(name: &str, value: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2101",
+        format!("invalid priority `{value}` in AdminNetworkPolicy `{name}`"),
+        span,
+    )
+    .with_help(format!(
+        "a priority is a number from 0 to 1000 (lower is evaluated first); {}",
+        admin_rejected("AdminNetworkPolicy")
+    ))
+}
+
+pub(crate) fn admin_missing(kind: &str, path: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("PP2102", format!("missing `{path}`"), span).with_help(admin_rejected(kind))
+}
+
+pub(crate) fn admin_subject_fields(kind: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2103",
+        "`spec.subject` must set exactly one of `namespaces`, `pods`",
+        span,
+    )
+    .with_help(admin_rejected(kind))
+}
+
+pub(crate) fn admin_peer_fields(kind: &str, fields: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2104",
+        format!("a rule peer must set exactly one of {fields}"),
+        span,
+    )
+    .with_help(format!(
+        "to combine them, write one list item each; {}",
+        admin_rejected(kind)
+    ))
+}
+
+pub(crate) fn admin_no_peers(kind: &str, path: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2105",
+        format!("`{path}` must list at least one peer"),
+        span,
+    )
+    .with_help(format!(
+        "unlike NetworkPolicy, an empty or missing `from`/`to` is not \"all peers\": use `namespaces: {{}}` for every pod; {}",
+        admin_rejected(kind)
+    ))
+}
+
+pub(crate) fn admin_action(kind: &str, value: &str, span: Span) -> Diagnostic {
+    let allowed = if kind == "BaselineAdminNetworkPolicy" {
+        "`Allow` or `Deny` (a BaselineAdminNetworkPolicy has no `Pass`)"
+    } else {
+        "`Allow`, `Deny` or `Pass`"
+    };
+    Diagnostic::error("PP2106", format!("unrecognized action `{value}`"), span)
+        .with_help(format!("use {allowed}; {}", admin_rejected(kind)))
+}
+
+pub(crate) fn admin_port_fields(kind: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2107",
+        "a port must set exactly one of `portNumber`, `namedPort`, `portRange`",
+        span,
+    )
+    .with_help(admin_rejected(kind))
+}
+
+pub(crate) fn admin_port_range(kind: &str, start: i64, end: i64, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2108",
+        format!("invalid port range `{start}-{end}`"),
+        span,
+    )
+    .with_help(format!(
+        "`start` and `end` are 1 to 65535 and `end` is at least `start`; {}",
+        admin_rejected(kind)
+    ))
+}
+
+pub(crate) fn admin_cidr(kind: &str, value: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("PP2109", format!("invalid CIDR `{value}`"), span).with_help(format!(
+        "write an address and a prefix length, like `10.0.0.0/8`; {}",
+        admin_rejected(kind)
+    ))
+}
+
+pub(crate) fn admin_ipv6_network(value: &str, span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        "PP2110",
+        format!("IPv6 network `{value}` is not modelled"),
+        span,
+    )
+    .with_help("the engine models IPv4 only; this entry matches nothing")
+}
+
+pub(crate) fn admin_nodes_peer(span: Span) -> Diagnostic {
+    Diagnostic::warning("PP2111", "`nodes` peers are not modelled", span).with_help(
+        "this peer matches nothing here (as in netpol-analyzer); traffic to nodes is judged by the other peers and tiers",
+    )
+}
+
+pub(crate) fn banp_name(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PP2112",
+        format!("BaselineAdminNetworkPolicy is named `{name}`, not `default`"),
+        span,
+    )
+    .with_help(format!(
+        "there is one BaselineAdminNetworkPolicy per cluster and it must be named `default`; {}",
+        admin_rejected("BaselineAdminNetworkPolicy")
+    ))
+}
+
+pub(crate) fn admin_same_priority(
+    name: &str,
+    other: &str,
+    priority: u32,
+    span: Span,
+) -> Diagnostic {
+    Diagnostic::warning(
+        "PP2113",
+        format!("AdminNetworkPolicies `{other}` and `{name}` have the same priority {priority}"),
+        span,
+    )
+    .with_help("their relative order is undefined in Kubernetes (netpol-analyzer refuses this input); the engine evaluates same-priority policies by name")
+}
+
+pub(crate) fn admin_port(kind: &str, value: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("PP2114", format!("invalid port `{value}`"), span).with_help(format!(
+        "a port number is 1 to 65535 and a port name at most 15 lowercase letters, digits and `-`; {}",
+        admin_rejected(kind)
+    ))
+}
+
+pub(crate) fn admin_protocol(kind: &str, value: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("PP2115", format!("invalid protocol `{value}`"), span).with_help(format!(
+        "use one of `TCP`, `UDP`, `SCTP`; {}",
+        admin_rejected(kind)
+    ))
+}

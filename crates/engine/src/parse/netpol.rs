@@ -423,7 +423,11 @@ fn read_port(cx: &mut Cx, item: &Node, path: &str) -> Result<PolicyPort, Invalid
 }
 
 /// A `metav1.LabelSelector` (§1.4). `Err` after reporting an invalid expression.
-fn read_selector(cx: &mut Cx, node: &Node, path: &str) -> Result<LabelSelector, Invalid> {
+pub(crate) fn read_selector(
+    cx: &mut Cx,
+    node: &Node,
+    path: &str,
+) -> Result<LabelSelector, Invalid> {
     let mut expressions = Vec::new();
     let labels_path = format!("{path}.matchLabels");
     if let Some(labels) = cx.labels(node.get("matchLabels"), &labels_path, LabelCheck::Selector)? {

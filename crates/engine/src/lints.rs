@@ -1,0 +1,402 @@
+//! Lints: problems in a valid input that make the policies do something other than what their
+//! author most likely meant, with stable codes `PP4001…` (like Istio's `IST0xxx` and Kiali's
+//! `KIA`), a span, a one-line doc, and where possible a [`Fix`] that yields corrected YAML.
+//!
+//! What it is: [`lint`] reads the parsed [`Cluster`] and judges it through the public API of
+//! `netpol` (wire legs at the CNI) and `istio` (leg planning, ztunnel conversion, enrolment),
+//! and reads the sources again (`lints/edit.rs`) only to place fixes. Each lint is documented
+//! in [`catalogue`] (ruff-style rustdoc, also rendered into `docs/lints.md` by
+//! [`catalogue_markdown`]). What it is not: no verdicts of its own (a lint is backed by the
+//! same evaluation the flows use), no prose outside this module tree, never a panic.
+//!
+//! Fixes: edits are non-overlapping and sorted; they insert rather than rewrite, keep the
+//! document's indentation style, and re-parse without errors ([`apply_fix`]).
+
+mod authz;
+pub mod catalogue;
+mod edit;
+mod network;
+mod references;
+
+use std::collections::BTreeSet;
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::istio::mesh::{self, DataPlane};
+use crate::istio::MeshOptions;
+use crate::model::{Cluster, Workload};
+use crate::netpol::NpProfile;
+use crate::profiles::CniProfile;
+use crate::source::{Source, SourceId, Span};
+
+pub use catalogue::{LintInfo, CATALOGUE};
+
+/// How to lint: the CNI profile (by name, as `flows::cni_profile` knows them) and the mesh
+/// settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LintOptions {
+    /// CNI profile name or alias (`generic` by default).
+    pub cni: String,
+    pub mesh: MeshOptions,
+}
+
+impl Default for LintOptions {
+    fn default() -> LintOptions {
+        LintOptions {
+            cni: "generic".to_string(),
+            mesh: MeshOptions::default(),
+        }
+    }
+}
+
+impl LintOptions {
+    /// Options with the named CNI profile; `None` for an unknown name.
+    pub fn with_cni(name: &str) -> Option<LintOptions> {
+        crate::flows::cni_profile(name).map(|_| LintOptions {
+            cni: name.to_string(),
+            ..LintOptions::default()
+        })
+    }
+}
+
+/// One lint finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lint {
+    /// Stable code (`PP4001`…), see [`CATALOGUE`].
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub help: Option<String>,
+    pub span: Span,
+    /// One line: what this lint is about (the catalogue's summary).
+    pub doc: &'static str,
+    pub fix: Option<Fix>,
+}
+
+/// A correction: edits to one source that, applied together, fix the lint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    /// Sorted by position, non-overlapping, all in the lint's source.
+    pub edits: Vec<TextEdit>,
+}
+
+/// Replace the text at `span` (empty span = insert) with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+impl Lint {
+    /// The lint as a diagnostic, so `analyze` callers can show it with the others. The fix
+    /// title, when there is a fix, is appended to the help.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let help = match (&self.help, &self.fix) {
+            (Some(h), Some(f)) => Some(format!("{h}; fix: {}", f.title)),
+            (None, Some(f)) => Some(format!("fix: {}", f.title)),
+            (h, None) => h.clone(),
+        };
+        Diagnostic {
+            severity: self.severity,
+            code: self.code,
+            message: self.message.clone(),
+            help,
+            span: self.span,
+        }
+    }
+
+    /// The catalogue entry of this lint's code.
+    pub fn info(&self) -> Option<&'static LintInfo> {
+        info(self.code)
+    }
+}
+
+/// The catalogue entry of a code.
+pub fn info(code: &str) -> Option<&'static LintInfo> {
+    CATALOGUE.iter().find(|i| i.code == code)
+}
+
+/// Lint the parsed input. `sources` must be the sources `cluster` was parsed from (spans point
+/// into them; fixes are computed from their text). Sorted by source, position, code.
+pub fn lint(sources: &[Source], cluster: &Cluster, options: &LintOptions) -> Vec<Lint> {
+    let mut cx = Cx::new(sources, cluster, options);
+    network::check(&mut cx);
+    authz::check(&mut cx);
+    references::check(&mut cx);
+    let mut out = cx.out;
+    out.sort_by(|a, b| {
+        (a.span.source, a.span.start, a.span.end, a.code).cmp(&(
+            b.span.source,
+            b.span.start,
+            b.span.end,
+            b.code,
+        ))
+    });
+    out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+    out
+}
+
+/// Apply a fix's edits to `text` (the text of the source the fix is for). Edits that overlap an
+/// earlier one, fall outside the text or off a char boundary are skipped; never panics.
+pub fn apply_fix(text: &str, fix: &Fix) -> String {
+    let mut edits: Vec<&TextEdit> = fix.edits.iter().collect();
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut at = 0usize;
+    for e in edits {
+        let (start, end) = (e.span.start as usize, e.span.end as usize);
+        if start < at || end < start || end > text.len() {
+            continue;
+        }
+        let (Some(keep), true) = (text.get(at..start), text.is_char_boundary(end)) else {
+            continue;
+        };
+        out.push_str(keep);
+        out.push_str(&e.replacement);
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
+
+/// `docs/lints.md`: the catalogue rendered from the rules' rustdoc.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# Lints\n\n<!-- Generated from crates/engine/src/lints/catalogue.rs by `engine::lints::catalogue_markdown`; \
+         run `UPDATE_EXPECT=1 cargo test -p engine --test lints` to refresh. -->\n\n\
+         Every lint has a stable code, a severity, a span and, where possible, a fix that yields corrected YAML.\n\n\
+         | Code | Name | Severity | Summary |\n|---|---|---|---|\n",
+    );
+    for i in CATALOGUE {
+        out.push_str(&format!(
+            "| [{}](#{}) | `{}` | {} | {} |\n",
+            i.code,
+            i.code.to_ascii_lowercase(),
+            i.name,
+            i.severity.as_str(),
+            i.summary.replace('|', "\\|")
+        ));
+    }
+    for i in CATALOGUE {
+        out.push_str(&format!(
+            "\n## {}\n\n`{}` · {} · {}\n\n",
+            i.code,
+            i.name,
+            i.severity.as_str(),
+            i.summary
+        ));
+        for line in i.docs.lines() {
+            let line = line.strip_prefix(' ').unwrap_or(line);
+            // Rule sections become level-3 headings under the code.
+            if let Some(rest) = line.strip_prefix("## ") {
+                out.push_str("### ");
+                out.push_str(rest);
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared context and facts
+// ---------------------------------------------------------------------------------------------
+
+/// What every check needs: the input, the profile, the documents for placing fixes, the output.
+pub(crate) struct Cx<'a> {
+    pub cluster: &'a Cluster,
+    pub options: &'a LintOptions,
+    pub np: NpProfile,
+    pub cni: Option<CniProfile>,
+    docs: Vec<edit::Doc<'a>>,
+    pub out: Vec<Lint>,
+}
+
+impl<'a> Cx<'a> {
+    fn new(sources: &'a [Source], cluster: &'a Cluster, options: &'a LintOptions) -> Cx<'a> {
+        let docs = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| edit::Doc::new(SourceId(u32::try_from(i).unwrap_or(u32::MAX)), &s.text))
+            .collect();
+        Cx {
+            cluster,
+            options,
+            np: crate::flows::cni_profile(&options.cni).unwrap_or_default(),
+            cni: crate::profiles::profile(&options.cni),
+            docs,
+            out: Vec::new(),
+        }
+    }
+
+    pub fn mesh(&self) -> &'a MeshOptions {
+        &self.options.mesh
+    }
+
+    /// The document set of the source a span points into.
+    pub fn doc(&self, span: Span) -> Option<&edit::Doc<'a>> {
+        self.docs.get(span.source.0 as usize)
+    }
+
+    /// The YAML node a model span points at.
+    pub fn node(&self, span: Span) -> Option<&crate::yaml::Node> {
+        self.doc(span)?.find(span)
+    }
+
+    pub fn push(
+        &mut self,
+        info: LintInfo,
+        span: Span,
+        message: String,
+        help: Option<String>,
+        fix: Option<Fix>,
+    ) {
+        self.push_with(info, info.severity, span, message, help, fix);
+    }
+
+    pub fn push_with(
+        &mut self,
+        info: LintInfo,
+        severity: Severity,
+        span: Span,
+        message: String,
+        help: Option<String>,
+        fix: Option<Fix>,
+    ) {
+        // A fix whose edits leave the lint's source is dropped rather than shown wrong.
+        let fix = fix.filter(|f| {
+            !f.edits.is_empty() && f.edits.iter().all(|e| e.span.source == span.source)
+        });
+        self.out.push(Lint {
+            code: info.code,
+            severity,
+            message,
+            help,
+            span,
+            doc: info.summary,
+            fix,
+        });
+    }
+
+    pub fn dataplane(&self, w: &Workload) -> DataPlane {
+        mesh::dataplane(self.cluster, w)
+    }
+
+    pub fn is_ambient(&self, w: &Workload) -> bool {
+        self.dataplane(w) == DataPlane::Ambient
+    }
+
+    /// Does the input have any workload (besides the pods the engine adds for waypoints)?
+    pub fn has_workloads(&self) -> bool {
+        self.cluster.workloads.iter().any(|w| {
+            !self
+                .cluster
+                .waypoints
+                .iter()
+                .any(|wp| wp.workload == Some(w.id))
+        })
+    }
+}
+
+/// A fix of one edit.
+pub(crate) fn fix(title: impl Into<String>, edits: Vec<TextEdit>) -> Option<Fix> {
+    let mut edits = edits;
+    edits.sort_by_key(|e| (e.span.start, e.span.end));
+    // Non-overlapping, or no fix at all.
+    let ok = edits
+        .windows(2)
+        .all(|w| w[0].span.end <= w[1].span.start && w[0].span.source == w[1].span.source);
+    (ok && !edits.is_empty()).then(|| Fix {
+        title: title.into(),
+        edits,
+    })
+}
+
+/// `a`, `a` and `b`, `a`, `b` and 3 more.
+pub(crate) fn list<I: IntoIterator<Item = String>>(items: I) -> String {
+    let items: Vec<String> = items
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        2 | 3 => {
+            let (last, rest) = items.split_last().unwrap_or((&items[0], &[]));
+            format!("{} and {last}", rest.join(", "))
+        }
+        n => format!("{} and {} more", items[..2].join(", "), n - 2),
+    }
+}
+
+/// Does a NetworkPolicy peer select `w` as a pod (SEMANTICS.md §1.3 rules 13–15)? `ipBlock`
+/// peers select no pod here.
+pub(crate) fn peer_selects(
+    cluster: &Cluster,
+    policy: &crate::netpol::NetworkPolicy,
+    peer: &crate::netpol::PeerKind,
+    w: &Workload,
+) -> bool {
+    match peer {
+        crate::netpol::PeerKind::Pods {
+            namespace_selector,
+            pod_selector,
+        } => {
+            let ns_ok = match namespace_selector {
+                None => w.namespace == policy.namespace,
+                Some(sel) => sel.matches(&mesh::namespace_labels(cluster, &w.namespace)),
+            };
+            ns_ok && pod_selector.as_ref().is_none_or(|s| s.matches(&w.labels))
+        }
+        crate::netpol::PeerKind::IpBlock { .. } => false,
+    }
+}
+
+/// `ns/name` in backticks.
+pub(crate) fn qualified(namespace: &str, name: &str) -> String {
+    format!("`{namespace}/{name}`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_fix_skips_bad_edits() {
+        let e = |s: usize, t: usize, r: &str| TextEdit {
+            span: Span::new(SourceId(0), s, t),
+            replacement: r.to_string(),
+        };
+        let f = Fix {
+            title: String::new(),
+            edits: vec![e(4, 4, "X"), e(0, 2, "ab"), e(1, 3, "no"), e(9, 99, "no")],
+        };
+        assert_eq!(apply_fix("hello", &f), "abllXo");
+    }
+
+    #[test]
+    fn catalogue_codes_are_unique_and_documented() {
+        let codes: BTreeSet<_> = CATALOGUE.iter().map(|i| i.code).collect();
+        assert_eq!(codes.len(), CATALOGUE.len());
+        for i in CATALOGUE {
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix",
+            ] {
+                assert!(i.docs.contains(section), "{} lacks {section}", i.code);
+            }
+            assert!(!i.summary.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn list_is_short() {
+        assert_eq!(list(vec!["b".to_string(), "a".to_string()]), "a and b");
+        assert_eq!(list((0..5).map(|i| i.to_string())), "0, 1 and 3 more");
+    }
+}
