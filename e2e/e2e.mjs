@@ -269,6 +269,235 @@ test('narrow laptop and dark mode', async () => {
   await light.context.close();
 });
 
+
+// ---- Lints, settings, compare (issue 5 acceptance) ----
+
+const OLD_LINK_BEFORE_MESH = 'v1.pVXNjtMwEL7nKUbKATgkbZalLUZCWhYJrYSqSl1xQRzcZNpYdWwrdretxJkH4Hm48SY8CePEbdMfYNH21Hhmvvnmx5-3vJIsG2VDFsNNNROoHCxXM5TowNR6hhYeLHAocM5X0iUFqi0ItajRWhijW-t6OdFS5Ft4bhEL2-v3-y9SuFPAA1ylCwRXYhSD8n-n45t7e5rEacgGr9OrV9fpMM2uhm9gXSIF1ae5TZvMOiElEID10BVhu7LWq0VJ3gZVYUErb4Hb8R08n6JzRNrCr2_fmxPKOhcSPVFC0s8sFDpfVUQXC5iLDQgLua7CgV45SsBdA0jgDFYqWEE44KqANXd52dibgmAu9TqNuBGfsLZCKwYPWbQUPnbMK7SG5xhV6HjBHWcRgKJTBrbUhj4kp-ZYfwzEhAimQve8p5FcYeI7ynb9jZIkOUrEjbG9fbb3aKTeeqoX0lXbhLzDZ8MpULAGc-9maUa503VLpfJFfuxwA58s9aOsFTq0nuYJssOKSDsMCB0K_iePwB4BR5QCNf_LtXJcKKp8d5KEynbeTQcrvqCjRZnXHhE3nChhr8VkWdrfexpduw6bHVjp3AGtk3VC7gxG_dEBoUZekMnaiV8D1onyIB_QdY8oIXclg56P2h4bGuijxFI84EVkl5upzpdn2Ad2T1iReU3V0s4_cUmOgP57J46iH7sCa5ydroBaCLWhiV8N_zzys-medU-1skeCki5HzZIe7nZXES9000tYEuTzLx01upg--ea1Snm_NdjEJKTJbd4YfEUkaP-qKYZLVcWdicVwqbKES5K_JEh8UiKXrmyFfh_RLTsOE43hpPQYzoqPH6cU3i2waWMSv0LVLj4BYd5JujQHQFolUdTs-BnqvbyKIpuj4rXQLLtmQXSTUE14R9iA5UKKVRV53WcD8jPmq68tqMznwx370jxCjW231F0rG_V797eTCDfUEscGGdu9lMlb6CAyf7GbrvuHSZn9VsWgZUFioZbw80cU_QY';
+
+const AMBIENT_FLOW = 'app|demo/client[Deployment] → demo/my-app[Deployment]:9090/TCP';
+const cellOf = (page, key) => page.locator(`#matrix button.cell[data-flow="${key}"]`);
+async function cellVerdict(page, key) {
+  const cls = await cellOf(page, key).getAttribute('class');
+  return ['allow', 'deny', 'unknown'].find(v => cls.split(/\s+/).includes(v));
+}
+async function waitVerdict(page, key, verdict) {
+  await page.waitForFunction(([k, v]) => {
+    const c = [...document.querySelectorAll('#matrix button.cell')].find(b => b.dataset.flow === k);
+    return c && c.classList.contains(v);
+  }, [key, verdict], { timeout: 10000 });
+}
+
+test('ambient 15008: editing the NetworkPolicy flips the mesh flow to allow', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'ambient-15008');
+  await cellOf(page, AMBIENT_FLOW).waitFor();
+  assert.equal(await cellVerdict(page, AMBIENT_FLOW), 'deny');
+  assert.match(await cellOf(page, AMBIENT_FLOW).getAttribute('title'), /deny at np-ingress/);
+  await cellOf(page, AMBIENT_FLOW).click();
+  assert.match(await page.textContent('#trace'), /15008/);
+  await page.screenshot({ path: join(SHOTS, '20-ambient-15008-denied.png') });
+  // Type the fix at the end of the NetworkPolicy (the last document), as a user would.
+  const yaml = await editorValue(page);
+  assert.ok(yaml.endsWith('      protocol: TCP\n'), 'the policy ends the file');
+  await page.locator('#yaml').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('    - port: 15008\n      protocol: TCP\n');
+  await waitVerdict(page, AMBIENT_FLOW, 'allow');
+  assert.match(await page.textContent('#trace'), /allow/);
+  await page.screenshot({ path: join(SHOTS, '21-ambient-15008-allowed.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('lint fix from the lints pane: lint gone, verdict flips, Undo restores', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'ambient-15008');
+  await cellOf(page, AMBIENT_FLOW).waitFor();
+  assert.equal(await cellVerdict(page, AMBIENT_FLOW), 'deny');
+  await page.click('#tab-lints');
+  const lint = page.locator('#lints .lint[data-code="PP4001"]');
+  await lint.waitFor();
+  assert.match(await lint.textContent(), /15008/);
+  assert.ok(await page.locator('.gutter .ln.lint[data-lint="PP4001"]').count() > 0);
+  // Clicking the lint selects its span in the editor.
+  await lint.locator('.lint-jump').click();
+  const selected = await page.evaluate(() => {
+    const a = document.querySelector('#yaml');
+    return a.value.substring(a.selectionStart, a.selectionEnd);
+  });
+  assert.ok(selected.length > 0, 'the lint span is selected');
+  await page.screenshot({ path: join(SHOTS, '22-lints-pane.png') });
+  const before = await editorValue(page);
+  const fix = lint.locator('.lint-fix');
+  assert.match(await fix.textContent(), /^Fix: .*15008/);
+  await fix.click();
+  await page.waitForFunction(() => !document.querySelector('#lints .lint[data-code="PP4001"]'));
+  assert.match(await editorValue(page), /port: 15008/);
+  await page.screenshot({ path: join(SHOTS, '23-lint-fixed.png') });
+  await page.click('#tab-flows');
+  await waitVerdict(page, AMBIENT_FLOW, 'allow');
+  await page.click('#undo');
+  await page.waitForFunction(t => document.querySelector('#yaml').value === t, before);
+  await waitVerdict(page, AMBIENT_FLOW, 'deny');
+  await page.click('#tab-lints');
+  await lint.waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('trace of an Istio-layer flow highlights exactly the rule lines', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'two-namespaces-authz');
+  const cell = page.locator('#matrix button.cell.deny[data-flow^="app|np-test-1/"]').first();
+  await cell.waitFor();
+  await cell.click();
+  await page.locator('#trace .rule-ref').first().waitFor();
+  const trace = await page.textContent('#trace');
+  assert.match(trace, /sidecar/);
+  const ref = page.locator('#trace .rule-ref', { hasText: 'deny-all-ingress-using-authorizationpolicy' }).first();
+  const refText = await ref.textContent();
+  const m = refText.match(/:(\d+):(\d+)\)/);
+  assert.ok(m, `rule position in ${refText}`);
+  const refLine = Number(m[1]);
+  await ref.click();
+  const sel = await page.evaluate(() => {
+    const a = document.querySelector('#yaml');
+    const before = a.value.substring(0, a.selectionStart);
+    const text = a.value.substring(a.selectionStart, a.selectionEnd);
+    const first = before.split('\n').length;
+    const last = first + text.replace(/\n$/, '').split('\n').length - 1;
+    return { first, last, text };
+  });
+  assert.match(sel.text, /deny-all-ingress-using-authorizationpolicy|rules|\{\}/);
+  assert.equal(sel.first, refLine, 'selection starts at the referenced line');
+  const gutter = (await page.locator('.gutter .ln.focus').allTextContents()).map(Number);
+  const expected = Array.from({ length: sel.last - sel.first + 1 }, (_, i) => sel.first + i);
+  assert.deepEqual(gutter, expected, 'the gutter highlight covers the rule lines');
+  assert.equal(await page.locator('.overlay .line.focus').count(), expected.length);
+  await page.screenshot({ path: join(SHOTS, '24-istio-trace-highlight.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('CNI profile generic → calico-iptables flips the ambient probe', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'ambient-probes');
+  const probe = page.locator('#matrix button.cell[data-flow^="probe|"][data-flow*="shop/my-app"]').first();
+  await probe.waitFor();
+  const key = await probe.getAttribute('data-flow');
+  assert.equal(await cellVerdict(page, key), 'deny');
+  await page.click('#tab-settings');
+  assert.equal(await page.locator('#cni-profile').inputValue(), 'generic');
+  await page.selectOption('#cni-profile', 'calico-iptables');
+  await page.locator('#profile-flags').waitFor();
+  assert.match(await page.textContent('#profile-flags'), /probeSnatCountsAsNode/);
+  assert.match(await page.textContent('#cni-profile-help'), /\S/);
+  await page.screenshot({ path: join(SHOTS, '25-settings-calico.png') });
+  await page.click('#tab-flows');
+  await waitVerdict(page, key, 'allow');
+  // Compare: the same YAML under both profiles shows the probe as the difference.
+  await page.click('#tab-compare');
+  await page.selectOption('#compare-a', 'generic');
+  await page.selectOption('#compare-b', 'calico-iptables');
+  await page.locator('#compare-profiles').waitFor();
+  assert.match(await page.textContent('#compare-profiles'), /kubelet/);
+  await page.screenshot({ path: join(SHOTS, '26-compare-profiles.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('compare: baseline then edit lists exactly the changed flows', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'stray-dash');
+  await page.click('#tab-compare');
+  await page.click('#set-baseline');
+  assert.match(await page.textContent('#compare-baseline-status'), / 0 flows changed verdict/);
+  // Remove the stray dash: the surprising allows turn into denies.
+  await page.click('#tab-lints');
+  await page.locator('#lints .lint-fix[data-code="PP4012"]').click();
+  await page.click('#tab-compare');
+  await page.locator('#compare-baseline').waitFor();
+  const rows = await page.locator('#compare-baseline tbody tr').count();
+  assert.ok(rows > 0);
+  assert.match(await page.textContent('#compare-baseline'), /fe\/other/);
+  await page.screenshot({ path: join(SHOTS, '27-compare-baseline.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('share link carries settings; a link from before mesh options still opens', async () => {
+  const { context, page, errors } = await openApp();
+  await page.selectOption('#scenario', 'ambient-probes');
+  await page.click('#tab-settings');
+  await page.selectOption('#cni-profile', 'calico-iptables');
+  await page.fill('#mesh-trust-domain', 'example.org');
+  await page.locator('#mesh-trust-domain').press('Enter');
+  await page.locator('#mesh-trust-domain').blur();
+  await page.check('#mesh-auto-allow-waypoint');
+  await page.waitForFunction(() => document.querySelector('#mesh-options')?.textContent.includes('changed'));
+  await page.click('#copy-link');
+  const link = await page.locator('#share-output').inputValue();
+  await page.screenshot({ path: join(SHOTS, '28-settings-mesh-share.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  const fresh = await openApp(undefined, link);
+  assert.equal(await fresh.page.locator('#scenario').inputValue(), 'ambient-probes');
+  assert.equal(await fresh.page.locator('#cni-profile').inputValue(), 'calico-iptables');
+  assert.equal(await fresh.page.locator('#mesh-trust-domain').inputValue(), 'example.org');
+  assert.equal(await fresh.page.locator('#mesh-auto-allow-waypoint').isChecked(), true);
+  assert.equal(await fresh.page.locator('#mesh-sending-hbone').isChecked(), true);
+  assert.deepEqual(fresh.errors, []);
+  await fresh.context.close();
+
+  const old = await openApp(undefined, BASE_URL + '#' + OLD_LINK_BEFORE_MESH);
+  assert.equal(await old.page.locator('#scenario').inputValue(), 'ambient-probes');
+  assert.equal(await old.page.locator('#cni-profile').inputValue(), 'cilium');
+  assert.equal(await old.page.locator('#mesh-trust-domain').inputValue(), 'cluster.local');
+  assert.equal(await old.page.locator('#mesh-root-namespace').inputValue(), 'istio-system');
+  assert.equal(await old.page.locator('#mesh-auto-allow-waypoint').isChecked(), false);
+  assert.equal(await old.page.locator('#expectations-text').inputValue(), 'kubelet -> shop/my-app:8080 deny at np-ingress\n# old link ü\n');
+  assert.equal(await old.page.locator('#matrix button.cell.selected').getAttribute('data-flow'),
+    'app|shop/my-app[Deployment] → shop/frontend[Deployment]:80/TCP');
+  assert.equal(await old.page.locator('#notice').count(), 0);
+  assert.deepEqual(old.errors, []);
+  await old.context.close();
+});
+
+test('new panes in dark and light', async () => {
+  for (const colorScheme of ['dark', 'light']) {
+    const { context, page, errors } = await openApp({ width: 1280, height: 800 }, BASE_URL, { colorScheme });
+    await page.selectOption('#scenario', 'ambient-15008');
+    await page.click('#tab-lints');
+    await page.locator('#lints .lint').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, `29-lints-${colorScheme}.png`) });
+    await page.click('#tab-settings');
+    await page.screenshot({ path: join(SHOTS, `30-settings-${colorScheme}.png`) });
+    await page.locator('#mesh-options').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, `30b-mesh-options-${colorScheme}.png`) });
+    await page.click('#tab-compare');
+    await page.locator('#compare-profiles-status').waitFor();
+    await page.screenshot({ path: join(SHOTS, `31-compare-${colorScheme}.png`) });
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
+test('docs screenshot: topology, matrix and an Istio-layer trace at 1280x800', async () => {
+  const { context, page, errors } = await openApp({ width: 1280, height: 800 });
+  await page.selectOption('#scenario', 'two-namespaces-authz');
+  const cell = page.locator('#matrix button.cell.deny[data-flow^="app|np-test-1/"]').first();
+  await cell.click();
+  await page.locator('#trace .rule-ref', { hasText: 'authorizationpolicy' }).first().click();
+  // The rule is selected in the editor; show the results pane from the top (topology, matrix,
+  // the trace's verdict at the sidecar).
+  await page.evaluate(() => { document.querySelector('.results-pane').scrollTop = 0; });
+  assert.ok(await page.locator('.overlay .line.focus').count() > 0);
+  await page.screenshot({ path: join(SHOTS, '40-docs-screenshot.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 let failed = 0;
 for (const { name, fn } of tests) {
   try { await fn(); console.log(`ok   ${name}`); }

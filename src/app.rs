@@ -10,9 +10,11 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::browser;
+use crate::components::compare::ComparePane;
 use crate::components::diagnostics::DiagnosticsList;
 use crate::components::editor::Editor;
 use crate::components::expectations::Expectations;
+use crate::components::lints::LintsPane;
 use crate::components::matrix::FlowMatrix;
 use crate::components::scenario::ScenarioPane;
 use crate::components::settings::SettingsPane;
@@ -30,6 +32,8 @@ use crate::state::{Action, State};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Flows,
+    Lints,
+    Compare,
     Expectations,
     Scenario,
     Settings,
@@ -37,8 +41,10 @@ enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [
+    const ALL: [Tab; 7] = [
         Tab::Flows,
+        Tab::Lints,
+        Tab::Compare,
         Tab::Expectations,
         Tab::Scenario,
         Tab::Settings,
@@ -47,6 +53,8 @@ impl Tab {
     fn label(self) -> &'static str {
         match self {
             Tab::Flows => "Flows",
+            Tab::Lints => "Lints",
+            Tab::Compare => "Compare",
             Tab::Expectations => "Expectations",
             Tab::Scenario => "Scenario",
             Tab::Settings => "Settings",
@@ -56,6 +64,8 @@ impl Tab {
     fn id(self) -> &'static str {
         match self {
             Tab::Flows => "tab-flows",
+            Tab::Lints => "tab-lints",
+            Tab::Compare => "tab-compare",
             Tab::Expectations => "tab-expectations",
             Tab::Scenario => "tab-scenario",
             Tab::Settings => "tab-settings",
@@ -131,6 +141,11 @@ pub fn App() -> Html {
     let on_edit = cb(Action::Edit);
     let on_expectations = cb(Action::SetExpectations);
     let on_profile = cb(Action::SetProfile);
+    let on_fix = cb(Action::Replace);
+    let on_mesh = {
+        let d = dispatcher.clone();
+        Callback::from(move |m| d.dispatch(Action::SetMesh(m)))
+    };
     let on_load_scenario = cb(Action::LoadScenario);
     let on_select_node = {
         let d = dispatcher.clone();
@@ -194,7 +209,7 @@ pub fn App() -> Html {
         })
     };
     let edges = use_memo(state.analysis.clone(), |analysis| {
-        flowview::topology_edges(&analysis.cluster, &analysis.flows)
+        flowview::topology_edges(&analysis.cluster, &analysis.table.shallow_flows())
     });
 
     let analysis = state.analysis.clone();
@@ -226,7 +241,7 @@ pub fn App() -> Html {
     };
     let trace = html! {
         <Trace analysis={analysis.clone()} text={Rc::clone(&state.text)}
-            selected_flow={state.selected_flow.clone()} on_reveal={on_reveal.clone()} />
+            settings={Rc::clone(&state.settings)} selected_flow={state.selected_flow.clone()} on_reveal={on_reveal.clone()} />
     };
     let expectations = html! {
         <Expectations analysis={analysis.clone()} settings={Rc::clone(&state.settings)}
@@ -239,7 +254,13 @@ pub fn App() -> Html {
     };
     let settings = html! {
         <SettingsPane profile={AttrValue::from(state.settings.cni_profile.clone())}
-            readonly={readonly} on_profile={on_profile} />
+            mesh={Rc::new(state.settings.mesh.clone())}
+            readonly={readonly} on_profile={on_profile} on_mesh={on_mesh} />
+    };
+    let lints_pane = html! {
+        <LintsPane analysis={analysis.clone()} text={Rc::clone(&state.text)}
+            line_index={state.line_index.clone()} readonly={readonly}
+            on_reveal={on_reveal.clone()} on_fix={on_fix} />
     };
     let summary = html! { <Summary analysis={analysis.clone()} /> };
     let generation = html! {
@@ -340,7 +361,11 @@ pub fn App() -> Html {
          f: fn(&engine::model::Cluster, &[engine::flows::Flow]) -> String| {
             let analysis = analysis.clone();
             Callback::from(move |_: MouseEvent| {
-                browser::download(name, mime, &f(&analysis.cluster, &analysis.flows));
+                browser::download(
+                    name,
+                    mime,
+                    &f(&analysis.cluster, &analysis.table.shallow_flows()),
+                );
             })
         };
     let undo = {
@@ -351,12 +376,17 @@ pub fn App() -> Html {
         let d = dispatcher.clone();
         Callback::from(move |_: MouseEvent| d.dispatch(Action::Reset))
     };
+    let n_lints = analysis.lints.len();
     let tab_button = |t: Tab| {
         let tab = tab.clone();
         html! {
             <button type="button" role="tab" id={t.id()} aria-selected={(*tab == t).to_string()}
                 class={classes!("tab", (*tab == t).then_some("active"))}
-                onclick={move |_| tab.set(t)}>{ t.label() }</button>
+                onclick={move |_| tab.set(t)}>{ t.label() }
+                if t == Tab::Lints && n_lints > 0 {
+                    <span class="tab-count" aria-label={format!("{n_lints} lints")}>{ n_lints }</span>
+                }
+            </button>
         }
     };
     let panel = |t: Tab, body: Html| {
@@ -366,7 +396,12 @@ pub fn App() -> Html {
             </div>
         }
     };
-    let n_flows = analysis.flows.len();
+    let n_flows = analysis.table.len();
+    let compare = html! {
+        <ComparePane analysis={analysis.clone()} settings={Rc::clone(&state.settings)}
+            generation={state.generation} active={*tab == Tab::Compare}
+            selected_flow={state.selected_flow.clone()} on_select={on_select_flow.clone()} />
+    };
 
     html! {
         <div class="app">
@@ -432,6 +467,8 @@ pub fn App() -> Html {
                             { trace }
                         </>
                     }) }
+                    { panel(Tab::Lints, lints_pane) }
+                    { panel(Tab::Compare, compare) }
                     { panel(Tab::Expectations, expectations) }
                     { panel(Tab::Scenario, scenario) }
                     { panel(Tab::Settings, settings) }

@@ -158,14 +158,8 @@ pub fn topology_edges(cluster: &Cluster, flows: &[Flow]) -> Vec<TopoEdge> {
         .collect()
 }
 
-/// Every flow kind, for the filter.
-pub const KINDS: [FlowKind; 5] = [
-    FlowKind::App,
-    FlowKind::Probe,
-    FlowKind::Plaintext,
-    FlowKind::Bypass,
-    FlowKind::External,
-];
+/// Every flow kind, for the filter (the engine's list, UDP included).
+pub const KINDS: [FlowKind; 6] = FlowKind::ALL;
 
 /// One export row: the columns of CSV/JSON/Markdown.
 struct Row {
@@ -294,8 +288,18 @@ mod tests {
     fn keys_are_stable_across_reanalysis() {
         let a = analysis();
         let b = analysis();
-        let ka: Vec<_> = a.flows.iter().map(|f| flow_key(&a.cluster, f)).collect();
-        let kb: Vec<_> = b.flows.iter().map(|f| flow_key(&b.cluster, f)).collect();
+        let ka: Vec<_> = a
+            .table
+            .shallow_flows()
+            .iter()
+            .map(|f| flow_key(&a.cluster, f))
+            .collect();
+        let kb: Vec<_> = b
+            .table
+            .shallow_flows()
+            .iter()
+            .map(|f| flow_key(&b.cluster, f))
+            .collect();
         assert_eq!(ka, kb);
         assert!(!ka.is_empty());
     }
@@ -303,9 +307,9 @@ mod tests {
     #[test]
     fn edges_cover_every_flow_once() {
         let a = analysis();
-        let edges = topology_edges(&a.cluster, &a.flows);
+        let edges = topology_edges(&a.cluster, &a.table.shallow_flows());
         let n: usize = edges.iter().map(|e| e.flows.len()).sum();
-        assert_eq!(n, a.flows.len());
+        assert_eq!(n, a.table.len());
         // The default scenario denies into np-test-2 at the NetworkPolicy ingress layer.
         assert!(
             edges
@@ -318,12 +322,12 @@ mod tests {
     #[test]
     fn exports_have_one_row_per_flow() {
         let a = analysis();
-        let csv = export_csv(&a.cluster, &a.flows);
-        assert_eq!(csv.lines().count(), a.flows.len() + 1);
+        let csv = export_csv(&a.cluster, &a.table.shallow_flows());
+        assert_eq!(csv.lines().count(), a.table.len() + 1);
         assert!(csv.starts_with("kind,source,destination,port,np-egress"));
-        let md = export_markdown(&a.cluster, &a.flows);
-        assert_eq!(md.lines().count(), a.flows.len() + 2);
-        let json = export_json(&a.cluster, &a.flows);
-        assert_eq!(json.matches("\"kind\"").count(), a.flows.len());
+        let md = export_markdown(&a.cluster, &a.table.shallow_flows());
+        assert_eq!(md.lines().count(), a.table.len() + 2);
+        let json = export_json(&a.cluster, &a.table.shallow_flows());
+        assert_eq!(json.matches("\"kind\"").count(), a.table.len());
     }
 }

@@ -6,6 +6,10 @@
 //! add fields without a new version tag; a new tag is only for incompatible changes, and `v1`
 //! must stay decodable forever. Decoding never panics on any input and bounds the inflated size.
 //! Pure: no web APIs (the same encoding is used for autosave).
+//!
+//! Records: `yaml`, `scenario`, `profile`, `flow`, `node`, `expect`, and (added after the first
+//! v1 links, so older links simply lack them and open with the upstream defaults) the mesh-wide
+//! options as `mesh.<name>` ([`MESH_KEYS`]), booleans as `true`/`false`.
 
 use std::fmt;
 
@@ -13,6 +17,7 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use engine::istio::MeshOptions;
 
 /// What a link (or the autosave slot) holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +33,68 @@ pub struct Snapshot {
     pub node: Option<String>,
     /// The expectations text.
     pub expectations: String,
+    /// Mesh-wide options (the upstream defaults when a link predates them).
+    pub mesh: MeshOptions,
+}
+
+/// The record keys of the mesh options, in the order they are written.
+pub const MESH_KEYS: [&str; 8] = [
+    "mesh.root_namespace",
+    "mesh.trust_domain",
+    "mesh.auto_allow_waypoint_policy",
+    "mesh.ambient_dry_run",
+    "mesh.layered_waypoint_policies",
+    "mesh.sending_hbone",
+    "mesh.cni_nftables",
+    "mesh.rewrite_app_probers",
+];
+
+/// The mesh option a record key names, as text.
+fn mesh_value(mesh: &MeshOptions, key: &str) -> Option<String> {
+    let b = |v: bool| Some(v.to_string());
+    match key {
+        "mesh.root_namespace" => Some(mesh.root_namespace.clone()),
+        "mesh.trust_domain" => Some(mesh.trust_domain.clone()),
+        "mesh.auto_allow_waypoint_policy" => b(mesh.auto_allow_waypoint_policy),
+        "mesh.ambient_dry_run" => b(mesh.ambient_dry_run),
+        "mesh.layered_waypoint_policies" => b(mesh.layered_waypoint_policies),
+        "mesh.sending_hbone" => b(mesh.sending_hbone),
+        "mesh.cni_nftables" => b(mesh.cni_nftables),
+        "mesh.rewrite_app_probers" => b(mesh.rewrite_app_probers),
+        _ => None,
+    }
+}
+
+/// Sets the mesh option a record key names; an unknown key or a bad boolean changes nothing
+/// (the option keeps its default). Returns whether the key is a mesh key.
+fn set_mesh_value(mesh: &mut MeshOptions, key: &str, value: &str) -> bool {
+    let flag = match key {
+        "mesh.root_namespace" => {
+            if !value.is_empty() {
+                mesh.root_namespace = value.to_string();
+            }
+            return true;
+        }
+        "mesh.trust_domain" => {
+            if !value.is_empty() {
+                mesh.trust_domain = value.to_string();
+            }
+            return true;
+        }
+        "mesh.auto_allow_waypoint_policy" => &mut mesh.auto_allow_waypoint_policy,
+        "mesh.ambient_dry_run" => &mut mesh.ambient_dry_run,
+        "mesh.layered_waypoint_policies" => &mut mesh.layered_waypoint_policies,
+        "mesh.sending_hbone" => &mut mesh.sending_hbone,
+        "mesh.cni_nftables" => &mut mesh.cni_nftables,
+        "mesh.rewrite_app_probers" => &mut mesh.rewrite_app_probers,
+        _ => return false,
+    };
+    match value {
+        "true" | "1" => *flag = true,
+        "false" | "0" => *flag = false,
+        _ => (),
+    }
+    true
 }
 
 /// Why a fragment could not be opened. Shown to the user, so the wording is plain.
@@ -80,6 +147,11 @@ pub fn encode(snapshot: &Snapshot) -> String {
         push_record(&mut records, "node", node);
     }
     push_record(&mut records, "expect", &snapshot.expectations);
+    for key in MESH_KEYS {
+        if let Some(value) = mesh_value(&snapshot.mesh, key) {
+            push_record(&mut records, key, &value);
+        }
+    }
     let compressed = miniz_oxide::deflate::compress_to_vec(records.as_bytes(), 9);
     format!("{VERSION}.{}", BASE64URL.encode(compressed))
 }
@@ -129,8 +201,12 @@ fn decode_v1(payload: &str) -> Result<Snapshot, ShareError> {
             b"flow" => res.flow = Some(value.to_string()),
             b"node" => res.node = Some(value.to_string()),
             b"expect" => res.expectations = normalize_newlines(value),
-            // Fields added by later builds: skipped, never an error.
-            _ => (),
+            // Mesh options, then fields added by later builds: skipped, never an error.
+            other => {
+                if let Ok(key) = std::str::from_utf8(other) {
+                    set_mesh_value(&mut res.mesh, key, value);
+                }
+            }
         }
         rest = tail;
     }
@@ -192,6 +268,16 @@ mod tests {
             flow: Some("app:np-test-1/a->np-test-2/b:80/TCP".into()),
             node: Some("w:np-test-1/a".into()),
             expectations: "a/b -> c/d:80 deny at np-ingress\n# comment: with colons 1:2:\n".into(),
+            mesh: MeshOptions {
+                root_namespace: "mesh-root".into(),
+                trust_domain: "example.org".into(),
+                auto_allow_waypoint_policy: true,
+                ambient_dry_run: true,
+                layered_waypoint_policies: true,
+                sending_hbone: false,
+                cni_nftables: true,
+                rewrite_app_probers: false,
+            },
         }
     }
 
@@ -217,7 +303,8 @@ mod tests {
 
     #[test]
     fn compresses_repetitive_yaml() {
-        let s = sample();
+        let mut s = sample();
+        s.yaml = s.yaml.repeat(10);
         assert!(encode(&s).len() < s.yaml.len() / 3);
     }
 
@@ -347,11 +434,58 @@ mod tests {
             flow: None,
             node: None,
             expectations: String::new(),
+            mesh: MeshOptions::default(),
         };
         let link = encode(&s);
         assert_eq!(decode(&link), Ok(s.clone()));
         assert_eq!(decode(PINNED_V1), Ok(s));
     }
+
+    /// A link made by the build before mesh options were shared (the ambient-probes scenario,
+    /// `cilium`, a selected flow and edited expectations, from the release app's Copy link): it
+    /// still opens, exactly, with the upstream mesh defaults.
+    #[test]
+    fn link_from_before_mesh_options_opens_with_defaults() {
+        let s = decode(PINNED_V1_BEFORE_MESH).expect("an old link decodes");
+        assert_eq!(s.scenario, "ambient-probes");
+        assert_eq!(s.profile, "cilium");
+        assert_eq!(
+            s.flow.as_deref(),
+            Some("app|shop/my-app[Deployment] → shop/frontend[Deployment]:80/TCP")
+        );
+        assert_eq!(
+            s.expectations,
+            "kubelet -> shop/my-app:8080 deny at np-ingress\n# old link ü\n"
+        );
+        assert_eq!(s.yaml, include_str!("../scenarios/ambient-probes.yaml"));
+        assert_eq!(s.mesh, MeshOptions::default());
+        // Re-encoding it adds the mesh records and keeps everything else.
+        assert_eq!(decode(&encode(&s)), Ok(s));
+    }
+
+    #[test]
+    fn mesh_options_round_trip_and_bad_values_keep_defaults() {
+        let s = sample();
+        assert_eq!(decode(&encode(&s)).map(|d| d.mesh), Ok(s.mesh.clone()));
+        let mut records = String::new();
+        push_record(&mut records, "yaml", "a: 1\n");
+        push_record(&mut records, "mesh.sending_hbone", "maybe");
+        push_record(&mut records, "mesh.root_namespace", "");
+        push_record(&mut records, "mesh.ambient_dry_run", "true");
+        push_record(&mut records, "mesh.future_flag", "true");
+        let payload =
+            BASE64URL.encode(miniz_oxide::deflate::compress_to_vec(records.as_bytes(), 6));
+        let d = decode(&format!("v1.{payload}")).expect("decodes");
+        assert_eq!(
+            d.mesh,
+            MeshOptions {
+                ambient_dry_run: true,
+                ..MeshOptions::default()
+            }
+        );
+    }
+
+    const PINNED_V1_BEFORE_MESH: &str = "v1.pVXNjtMwEL7nKUbKATgkbZalLUZCWhYJrYSqSl1xQRzcZNpYdWwrdretxJkH4Hm48SY8CePEbdMfYNH21Hhmvvnmx5-3vJIsG2VDFsNNNROoHCxXM5TowNR6hhYeLHAocM5X0iUFqi0ItajRWhijW-t6OdFS5Ft4bhEL2-v3-y9SuFPAA1ylCwRXYhSD8n-n45t7e5rEacgGr9OrV9fpMM2uhm9gXSIF1ae5TZvMOiElEID10BVhu7LWq0VJ3gZVYUErb4Hb8R08n6JzRNrCr2_fmxPKOhcSPVFC0s8sFDpfVUQXC5iLDQgLua7CgV45SsBdA0jgDFYqWEE44KqANXd52dibgmAu9TqNuBGfsLZCKwYPWbQUPnbMK7SG5xhV6HjBHWcRgKJTBrbUhj4kp-ZYfwzEhAimQve8p5FcYeI7ynb9jZIkOUrEjbG9fbb3aKTeeqoX0lXbhLzDZ8MpULAGc-9maUa503VLpfJFfuxwA58s9aOsFTq0nuYJssOKSDsMCB0K_iePwB4BR5QCNf_LtXJcKKp8d5KEynbeTQcrvqCjRZnXHhE3nChhr8VkWdrfexpduw6bHVjp3AGtk3VC7gxG_dEBoUZekMnaiV8D1onyIB_QdY8oIXclg56P2h4bGuijxFI84EVkl5upzpdn2Ad2T1iReU3V0s4_cUmOgP57J46iH7sCa5ydroBaCLWhiV8N_zzys-medU-1skeCki5HzZIe7nZXES9000tYEuTzLx01upg--ea1Snm_NdjEJKTJbd4YfEUkaP-qKYZLVcWdicVwqbKES5K_JEh8UiKXrmyFfh_RLTsOE43hpPQYzoqPH6cU3i2waWMSv0LVLj4BYd5JujQHQFolUdTs-BnqvbyKIpuj4rXQLLtmQXSTUE14R9iA5UKKVRV53WcD8jPmq68tqMznwx370jxCjW231F0rG_V797eTCDfUEscGGdu9lMlb6CAyf7GbrvuHSZn9VsWgZUFioZbw80cU_QY";
 
     const PINNED_V1: &str = "v1.NctBCoMwEAXQ_ZwiFygoCIV_CO8wJL8yaCYhCdhSeve6cfvgfTQfWGbs5glh1cxeNVIyhyYdivD1CxGquTP9RHqka7OCecE4y8Pv06W28rKDeGKjs1kUvivjwAT5Aw";
 }

@@ -51,10 +51,9 @@ pub struct Settings {
     pub mesh: MeshOptions,
 }
 
-/// Mesh-wide options. EXTENSION POINT: filled when the engine's Istio layers take options
-/// (e.g. probe SNAT address, auto-allow waypoint policy); kept in share links as `mesh.*` keys.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MeshOptions {}
+/// Mesh-wide options: the engine's (root namespace, trust domain, istiod flags), with upstream
+/// defaults; kept in share links as `mesh.*` keys.
+pub use engine::istio::MeshOptions;
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -118,6 +117,8 @@ pub enum Action {
     SelectFlow(Option<String>),
     SelectNode(Option<String>),
     SetProfile(String),
+    /// Change the mesh-wide options (re-analyses).
+    SetMesh(MeshOptions),
     SetExpectations(String),
     /// Select a byte range in the editor (a diagnostic, a rule of a trace).
     Reveal {
@@ -165,6 +166,7 @@ impl State {
             flow: self.selected_flow.as_deref().map(str::to_string),
             node: self.selected_node.as_deref().map(str::to_string),
             expectations: self.expectations.to_string(),
+            mesh: self.settings.mesh.clone(),
         }
     }
 
@@ -253,7 +255,10 @@ fn flow_options(profile: &str) -> engine::flows::Options {
 pub fn analyze_options(settings: &Settings) -> engine::AnalyzeOptions {
     engine::AnalyzeOptions {
         flows: true,
-        flow_options: flow_options(&settings.cni_profile),
+        flow_options: engine::flows::Options {
+            mesh: settings.mesh.clone(),
+            ..flow_options(&settings.cni_profile)
+        },
     }
 }
 
@@ -321,7 +326,7 @@ impl Reducible for State {
                 };
                 let settings = Rc::new(Settings {
                     cni_profile: profile,
-                    ..(*self.settings).clone()
+                    mesh: snapshot.mesh,
                 });
                 let base = State {
                     settings,
@@ -370,6 +375,21 @@ impl Reducible for State {
                 let text = Rc::clone(&next.text);
                 Rc::new(next.with_text(&text))
             }
+            Action::SetMesh(mesh) if editable => {
+                if self.settings.mesh == mesh {
+                    return self;
+                }
+                let settings = Rc::new(Settings {
+                    mesh,
+                    ..(*self.settings).clone()
+                });
+                let next = State {
+                    settings,
+                    ..(*self).clone()
+                };
+                let text = Rc::clone(&next.text);
+                Rc::new(next.with_text(&text))
+            }
             Action::SetExpectations(text) if editable => {
                 if *self.expectations == *text {
                     return self;
@@ -397,6 +417,7 @@ impl Reducible for State {
             | Action::Open(_)
             | Action::Undo
             | Action::SetProfile(_)
+            | Action::SetMesh(_)
             | Action::SetExpectations(_) => self,
         }
     }
@@ -573,6 +594,30 @@ mod tests {
         // Editing clears the request (its offsets refer to the old text).
         let s = reduce(s, Action::Edit("a: 1\n".into()));
         assert!(s.reveal.is_none());
+    }
+
+    #[test]
+    fn mesh_options_reanalyse_and_travel_in_snapshots() {
+        let s = Rc::new(State::default());
+        let mesh = MeshOptions {
+            trust_domain: "example.org".into(),
+            auto_allow_waypoint_policy: true,
+            ..MeshOptions::default()
+        };
+        let s = reduce(s, Action::SetMesh(mesh.clone()));
+        assert_eq!(s.generation, 1);
+        assert_eq!(analyze_options(&s.settings).flow_options.mesh, mesh);
+        let same = reduce(s.clone(), Action::SetMesh(mesh.clone()));
+        assert!(Rc::ptr_eq(&s, &same));
+        let restored = reduce(Rc::new(State::default()), Action::Restore(s.snapshot()));
+        assert_eq!(restored.settings.mesh, mesh);
+        // A snapshot without mesh options (an old link) restores the defaults.
+        let old = crate::share::Snapshot {
+            mesh: MeshOptions::default(),
+            ..s.snapshot()
+        };
+        let restored = reduce(restored, Action::Restore(old));
+        assert_eq!(restored.settings.mesh, MeshOptions::default());
     }
 
     #[test]

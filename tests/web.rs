@@ -103,6 +103,8 @@ async fn hostile_label_renders_as_text() {
     root.remove();
 }
 
+// A test helper: a missing element fails the test with its selector.
+#[allow(clippy::panic)]
 fn element(root: &web_sys::Element, selector: &str) -> HtmlElement {
     root.query_selector(selector)
         .ok()
@@ -250,5 +252,164 @@ async fn settings_list_profiles_and_scenarios_load() {
     element(&root, "#undo").click();
     sleep(Duration::from_millis(50)).await;
     assert!(text_of(&root, "#summary").contains("np-test-1"));
+    root.remove();
+}
+
+async fn load_scenario(root: &web_sys::Element, id: &str) {
+    element(
+        root,
+        &format!("#scenario-info button[data-scenario='{id}']"),
+    )
+    .click();
+    sleep(Duration::from_millis(50)).await;
+}
+
+fn editor_value(root: &web_sys::Element) -> String {
+    let area: HtmlTextAreaElement = element(root, "#yaml").dyn_into().expect("textarea");
+    area.value()
+}
+
+fn change(root: &web_sys::Element, selector: &str) {
+    // An InputEvent typed `change` (InputEventInit is the init dictionary we have): bubbles to
+    // Yew's delegated listener like the real one.
+    let init = InputEventInit::new();
+    init.set_bubbles(true);
+    let event = InputEvent::new_with_event_init_dict("change", &init).expect("event");
+    element(root, selector)
+        .dispatch_event(&event)
+        .expect("dispatch");
+}
+
+#[wasm_bindgen_test]
+async fn lints_pane_lists_reveals_fixes_and_undo_restores() {
+    let root = mount();
+    sleep(Duration::from_millis(50)).await;
+    load_scenario(&root, "ambient-15008").await;
+    let lints = text_of(&root, "#lints");
+    assert!(
+        lints.contains("PP4001") && lints.contains("15008"),
+        "{lints}"
+    );
+    assert!(text_of(&root, "#tab-lints").contains('1'), "count badge");
+    // The lint's line is marked in the gutter.
+    assert!(root
+        .query_selector(".gutter .ln.lint[data-lint='PP4001']")
+        .ok()
+        .flatten()
+        .is_some());
+    // Clicking the lint selects its span in the editor.
+    element(&root, "#lints .lint[data-code='PP4001'] .lint-jump").click();
+    sleep(Duration::from_millis(50)).await;
+    let area: HtmlTextAreaElement = element(&root, "#yaml").dyn_into().expect("textarea");
+    let start = area.selection_start().ok().flatten().unwrap_or(0);
+    let end = area.selection_end().ok().flatten().unwrap_or(0);
+    assert!(end > start, "a span is selected");
+    assert!(root
+        .query_selector(".overlay .line.focus")
+        .ok()
+        .flatten()
+        .is_some());
+    // The fix adds 15008; the lint is gone; the mesh flow now passes np-ingress.
+    let before = editor_value(&root);
+    let fix = element(&root, "#lints .lint-fix[data-code='PP4001']");
+    assert!(fix.text_content().unwrap_or_default().starts_with("Fix: "));
+    fix.click();
+    sleep(Duration::from_millis(50)).await;
+    let after = editor_value(&root);
+    assert!(after.contains("15008") && after != before);
+    assert!(!text_of(&root, "#lints").contains("PP4001"));
+    assert!(root
+        .query_selector(".gutter .ln.lint[data-lint='PP4001']")
+        .ok()
+        .flatten()
+        .is_none());
+    // Undo restores the text and the lint.
+    element(&root, "#undo").click();
+    sleep(Duration::from_millis(50)).await;
+    assert_eq!(editor_value(&root), before);
+    assert!(text_of(&root, "#lints").contains("PP4001"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn settings_show_profile_flags_and_mesh_options_reanalyse() {
+    let root = mount();
+    sleep(Duration::from_millis(50)).await;
+    let select: web_sys::HtmlSelectElement =
+        element(&root, "#cni-profile").dyn_into().expect("select");
+    select.set_value("calico-iptables");
+    change(&root, "#cni-profile");
+    sleep(Duration::from_millis(50)).await;
+    let flags = text_of(&root, "#profile-flags");
+    assert!(flags.contains("probeSnatCountsAsNode"), "{flags}");
+    assert!(flags.contains("calico"), "sources are shown: {flags}");
+    assert!(root
+        .query_selector("#profile-flags .grade-badge.grade-I")
+        .ok()
+        .flatten()
+        .is_some());
+    let settings = text_of(&root, "#settings");
+    for name in [
+        "rootNamespace",
+        "trustDomain",
+        "PILOT_AUTO_ALLOW_WAYPOINT_POLICY",
+        "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY",
+    ] {
+        assert!(settings.contains(name), "{name}: {settings}");
+    }
+    let generation: u64 = text_of(&root, "#generation").parse().unwrap_or(0);
+    let checkbox: web_sys::HtmlInputElement = element(&root, "#mesh-auto-allow-waypoint")
+        .dyn_into()
+        .expect("checkbox");
+    assert!(!checkbox.checked());
+    checkbox.click();
+    sleep(Duration::from_millis(50)).await;
+    let next: u64 = text_of(&root, "#generation").parse().unwrap_or(0);
+    assert_eq!(next, generation + 1, "a mesh option re-analyses");
+    assert!(text_of(&root, "#mesh-options").contains("changed"));
+    let td: web_sys::HtmlInputElement = element(&root, "#mesh-trust-domain")
+        .dyn_into()
+        .expect("input");
+    assert_eq!(td.value(), "cluster.local");
+    td.set_value("example.org");
+    change(&root, "#mesh-trust-domain");
+    sleep(Duration::from_millis(50)).await;
+    let td: web_sys::HtmlInputElement = element(&root, "#mesh-trust-domain")
+        .dyn_into()
+        .expect("input");
+    assert_eq!(td.value(), "example.org");
+    element(&root, "#mesh-defaults").click();
+    sleep(Duration::from_millis(50)).await;
+    let td: web_sys::HtmlInputElement = element(&root, "#mesh-trust-domain")
+        .dyn_into()
+        .expect("input");
+    assert_eq!(td.value(), "cluster.local");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn compare_tab_lists_profile_differences_and_baseline_changes() {
+    let root = mount();
+    sleep(Duration::from_millis(50)).await;
+    load_scenario(&root, "ambient-probes").await;
+    element(&root, "#tab-compare").click();
+    sleep(Duration::from_millis(50)).await;
+    let status = text_of(&root, "#compare-profiles-status");
+    assert!(
+        status.contains("between generic and calico-iptables"),
+        "{status}"
+    );
+    assert!(text_of(&root, "#compare-profiles").contains("kubelet"));
+    element(&root, "#set-baseline").click();
+    sleep(Duration::from_millis(50)).await;
+    assert!(text_of(&root, "#compare-baseline-status").contains("0 flows changed verdict"));
+    let select: web_sys::HtmlSelectElement =
+        element(&root, "#cni-profile").dyn_into().expect("select");
+    select.set_value("calico-iptables");
+    change(&root, "#cni-profile");
+    sleep(Duration::from_millis(50)).await;
+    let status = text_of(&root, "#compare-baseline-status");
+    assert!(!status.contains(" 0 flows changed"), "{status}");
+    assert!(text_of(&root, "#compare-baseline").contains("kubelet"));
     root.remove();
 }

@@ -1,6 +1,6 @@
 //! The YAML editor: a transparent textarea over a coloured copy of the same text (text nodes
-//! only, never HTML), with a line-number gutter that marks lines with diagnostics and lines a
-//! trace or diagnostic asked to reveal. Re-analysis happens on every input event; the textarea
+//! only, never HTML), with a line-number gutter that marks lines with diagnostics and lints (a
+//! lint line also gets the `lint` class) and lines a trace, lint or diagnostic asked to reveal. Re-analysis happens on every input event; the textarea
 //! keeps its caret and scroll because Yew only writes `value` when it differs from what the user
 //! typed. A file dropped on the editor is handed up (`on_file`); paste is the textarea's own.
 
@@ -133,6 +133,14 @@ pub fn Editor(props: &EditorProps) -> Html {
         let e = marks.entry(line).or_insert(d.severity);
         *e = (*e).max(d.severity);
     }
+    // Lints are also diagnostics (severity marks above); their lines get the `lint` class too.
+    let mut lint_lines: BTreeMap<u32, &'static str> = BTreeMap::new();
+    for l in &props.diagnostics.lints {
+        let line = props.line_index.line_col(&props.text, l.span.start).line;
+        let e = marks.entry(line).or_insert(l.severity);
+        *e = (*e).max(l.severity);
+        lint_lines.entry(line).or_insert(l.code);
+    }
     let focus = props
         .reveal
         .map(|r| line_range(&props.text, r.start as usize, r.end as usize));
@@ -161,7 +169,9 @@ pub fn Editor(props: &EditorProps) -> Html {
             <div class="gutter" ref={gutter_ref} aria-hidden="true">
                 for line in 1..=n_lines {
                     <div class={classes!("ln", marks.get(&line).map(|s| s.as_str()),
-                        in_focus(line).then_some("focus"))}>{ line }</div>
+                        lint_lines.contains_key(&line).then_some("lint"),
+                        in_focus(line).then_some("focus"))}
+                        data-lint={lint_lines.get(&line).copied()}>{ line }</div>
                 }
             </div>
             <div class="code">

@@ -28,9 +28,8 @@ pub fn FlowMatrix(props: &MatrixProps) -> Html {
     let kind_filter = use_state(|| None::<FlowKind>);
     let ns_filter = use_state(String::new);
     let cluster = &props.analysis.cluster;
-    let flows: Vec<&Flow> = props
-        .analysis
-        .flows
+    let all = props.analysis.table.shallow_flows();
+    let flows: Vec<&Flow> = all
         .iter()
         .filter(|f| kind_filter.is_none_or(|k| f.kind == k))
         .filter(|f| {

@@ -232,12 +232,13 @@ fn groups(cluster: &Cluster, analysis: &Analysis) -> Vec<GroupSpec> {
         });
     }
     let mut external: Vec<String> = Vec::new();
-    for flow in &analysis.flows {
-        if let FlowSource::External(_) = flow.src {
-            external.push(engine::explain::source_name(cluster, &flow.src));
+    for (_, row) in analysis.table.iter() {
+        let (src, dst) = (analysis.table.source(row), analysis.table.target(row));
+        if let FlowSource::External(_) = src {
+            external.push(engine::explain::source_name(cluster, &src));
         }
-        if let FlowTarget::External(_) = flow.dst {
-            external.push(engine::explain::target_name(cluster, &flow.dst));
+        if let FlowTarget::External(_) = dst {
+            external.push(engine::explain::target_name(cluster, &dst));
         }
     }
     external.sort();

@@ -17,6 +17,9 @@ use crate::state::{Shared, EDITOR_SOURCE};
 pub struct TraceProps {
     pub analysis: Shared<Analysis>,
     pub text: Rc<str>,
+    /// The analysis settings (the trace judges the selected flow in full with them).
+    #[prop_or_default]
+    pub settings: Option<Rc<crate::state::Settings>>,
     #[prop_or_default]
     pub selected_flow: Option<Rc<str>>,
     #[prop_or_default]
@@ -33,12 +36,21 @@ pub fn Trace(props: &TraceProps) -> Html {
             </div>
         };
     };
-    let Some(flow) = props
-        .analysis
-        .flows
-        .iter()
-        .find(|f| flowview::flow_key(cluster, f) == key)
-    else {
+    // The table holds verdicts only: find the selected row by its key, then judge it in full
+    // (legs, reasons, tool outputs) with the reference evaluator.
+    let table = &props.analysis.table;
+    let options = props.settings.as_deref().map_or_else(
+        || engine::AnalyzeOptions::default().flow_options,
+        |s| crate::state::analyze_options(s).flow_options,
+    );
+    let found = (0..table.len())
+        .find(|&id| {
+            table
+                .shallow(id)
+                .is_some_and(|f| flowview::flow_key(cluster, &f) == key)
+        })
+        .and_then(|id| props.analysis.flow_detail(id, &options));
+    let Some(flow) = found.as_ref() else {
         return html! {
             <div class="trace" id="trace">
                 <p class="muted">{ "The selected flow no longer exists in this input." }</p>
@@ -92,6 +104,13 @@ pub fn Trace(props: &TraceProps) -> Html {
                             </li>
                         }
                     </ol>
+                    if !leg.tools.is_empty() {
+                        <ul class="tool-lines" aria-label="what the tools print">
+                            for t in leg.tools.iter() {
+                                <li class="tool-line"><span class="tool">{ t.tool }</span>{ " " }<code>{ &t.text }</code></li>
+                            }
+                        </ul>
+                    }
                 </section>
             }
             if !ex.assumptions.is_empty() {

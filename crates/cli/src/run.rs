@@ -167,7 +167,13 @@ pub fn flows(
     let analysis = analyze(&sources, options.clone(), true);
     report_input(&sources, &analysis);
     let cluster = &analysis.cluster;
-    let shown: Vec<Flow> = analysis.flows.iter().filter(|f| keep(f)).cloned().collect();
+    // Print from the table; details only for the flows printed.
+    let shown: Vec<Flow> = analysis
+        .table
+        .iter()
+        .filter(|(_, row)| kinds.is_empty() || kinds.contains(&row.kind))
+        .filter_map(|(id, _)| analysis.flow_detail(id, &options))
+        .collect();
     let header = engine::explain::options_header(&options);
     let out = match format {
         FlowsFormat::Text => format!("{header}\n{}", render::flows_text(cluster, &shown)),

@@ -392,7 +392,7 @@ pub fn classify(
 }
 
 /// Is the workload in the mesh (sidecar or ambient)?
-fn meshed(cluster: &Cluster, workload: &Workload) -> bool {
+pub(crate) fn meshed(cluster: &Cluster, workload: &Workload) -> bool {
     matches!(
         mesh::dataplane(cluster, workload),
         DataPlane::Ambient | DataPlane::Sidecar { .. }
@@ -843,7 +843,7 @@ fn judge_proxy(
 /// port name: `tcp` or `tcp-*`)? For Service-addressed traffic the Service port dialled; for
 /// pod-addressed traffic any Service port of the destination's namespace that selects the pod
 /// and targets the port.
-fn declared_tcp(cluster: &Cluster, flow: &FlowSpec, leg: &MeshLeg) -> bool {
+pub(crate) fn declared_tcp(cluster: &Cluster, flow: &FlowSpec, leg: &MeshLeg) -> bool {
     let tcp_name = |name: &Option<String>| {
         name.as_deref()
             .is_some_and(|n| n == "tcp" || n.starts_with("tcp-"))
@@ -1003,7 +1003,7 @@ fn selects(service: &Service, workload: &Workload) -> bool {
 }
 
 /// Ports egress rules name, for flows to external ranges; TCP 443 when none.
-fn external_destination_ports(cluster: &Cluster) -> Vec<(Protocol, u16)> {
+pub(crate) fn external_destination_ports(cluster: &Cluster) -> Vec<(Protocol, u16)> {
     let mut ports = BTreeSet::new();
     for policy in &cluster.network_policies {
         for rule in &policy.egress {

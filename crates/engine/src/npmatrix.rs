@@ -115,13 +115,27 @@ pub struct NpMatrix {
 
 impl NpMatrix {
     pub fn new(cluster: &Cluster, profile: &NpProfile) -> NpMatrix {
+        NpMatrix::with_ports(cluster, profile, |_, w| declared_ports(w))
+    }
+
+    /// As [`NpMatrix::new`], with the destination ports of each workload (position, workload)
+    /// given by `ports` instead of its declared ports (e.g. plus HBONE 15008 and Service target
+    /// ports, for the wire legs of the mesh). Duplicates are removed.
+    pub fn with_ports(
+        cluster: &Cluster,
+        profile: &NpProfile,
+        ports: impl Fn(usize, &Workload) -> Vec<(Protocol, u16)>,
+    ) -> NpMatrix {
         let workloads = &cluster.workloads;
         let n = workloads.len();
         let mut slot_start = Vec::with_capacity(n + 1);
         let mut slots = Vec::new();
         for (i, w) in workloads.iter().enumerate() {
             slot_start.push(slots.len());
-            slots.extend(declared_ports(w).into_iter().map(|(p, port)| (i, p, port)));
+            let mut list = ports(i, w);
+            list.sort_unstable();
+            list.dedup();
+            slots.extend(list.into_iter().map(|(p, port)| (i, p, port)));
         }
         slot_start.push(slots.len());
         let t = slots.len();
