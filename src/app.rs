@@ -9,6 +9,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::analysis_job::use_analysis_job;
 use crate::browser;
 use crate::components::compare::ComparePane;
 use crate::components::diagnostics::DiagnosticsList;
@@ -119,6 +120,7 @@ fn initial_state() -> State {
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(initial_state);
+    let progress = use_analysis_job(&state);
     let tab = use_state_eq(|| Tab::Flows);
     let file_ref = use_node_ref();
     let embed = Rc::clone(&state.embed);
@@ -208,9 +210,31 @@ pub fn App() -> Html {
             )
         })
     };
-    let edges = use_memo(state.analysis.clone(), |analysis| {
-        flowview::topology_edges(&analysis.cluster, &analysis.table.shallow_flows())
-    });
+    let index = crate::state::Shared(use_memo(state.analysis.clone(), |analysis| {
+        flowview::FlowIndex::new(&analysis.cluster, &analysis.table)
+    }));
+    let edges = use_memo(
+        (state.analysis.clone(), index.clone()),
+        |(analysis, index)| {
+            if analysis.cluster.workloads.len() > flowview::TOPOLOGY_AGGREGATE {
+                flowview::namespace_edges(&analysis.cluster, &analysis.table, index)
+            } else {
+                flowview::topology_edges(&analysis.cluster, &analysis.table.shallow_flows())
+            }
+        },
+    );
+    let progress_view = match (state.pending, progress) {
+        (true, p) => {
+            let pct = p.unwrap_or(0);
+            html! {
+                <span class="analysis-progress" id="analysis-progress" role="status">
+                    <progress max="100" value={pct.to_string()} aria-label="Analysis progress" />
+                    { format!("analysing… {pct}%") }
+                </span>
+            }
+        }
+        (false, _) => html! {},
+    };
 
     let analysis = state.analysis.clone();
     let readonly = state.readonly();
@@ -236,11 +260,11 @@ pub fn App() -> Html {
             compact={embed.enabled} />
     };
     let matrix = html! {
-        <FlowMatrix analysis={analysis.clone()} selected_flow={state.selected_flow.clone()}
+        <FlowMatrix analysis={analysis.clone()} index={index.clone()} selected_flow={state.selected_flow.clone()}
             on_select={on_select_flow.clone()} />
     };
     let trace = html! {
-        <Trace analysis={analysis.clone()} text={Rc::clone(&state.text)}
+        <Trace analysis={analysis.clone()} index={Some(index.clone())} text={Rc::clone(&state.text)}
             settings={Rc::clone(&state.settings)} selected_flow={state.selected_flow.clone()} on_reveal={on_reveal.clone()} />
     };
     let expectations = html! {
@@ -305,6 +329,7 @@ pub fn App() -> Html {
                     <button type="button" class="link" id="open-full" onclick={open_full}>
                         { "Open in Policy Playground ↗" }
                     </button>
+                    { progress_view.clone() }
                     { generation }
                 </header>
                 { notice_view(&state, &dispatcher) }
@@ -431,6 +456,7 @@ pub fn App() -> Html {
                     <button type="button" id="download-yaml" onclick={download_yaml}>{ "Download YAML" }</button>
                 </div>
                 <ShareBar make_link={make_link} make_snippet={make_snippet} />
+                { progress_view }
                 { generation }
             </header>
             { notice_view(&state, &dispatcher) }

@@ -158,6 +158,261 @@ pub fn topology_edges(cluster: &Cluster, flows: &[Flow]) -> Vec<TopoEdge> {
         .collect()
 }
 
+/// Pseudo-namespace of node and kubelet ends.
+pub const NODES_GROUP: &str = "(nodes)";
+/// Pseudo-namespace of addresses outside the cluster.
+pub const EXTERNAL_GROUP: &str = "(external)";
+
+/// One flow of the table, as indices (cheap at 100,000s of flows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexRow {
+    /// Index into [`FlowIndex::groups`].
+    pub src_group: u32,
+    pub dst_group: u32,
+    /// Index into [`FlowIndex::names`].
+    pub src_name: u32,
+    pub dst_name: u32,
+}
+
+/// Verdict counts of a set of flows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub allow: usize,
+    pub deny: usize,
+    pub unknown: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, d: Decision) {
+        match d {
+            Decision::Allow => self.allow += 1,
+            Decision::Deny => self.deny += 1,
+            Decision::Unknown => self.unknown += 1,
+        }
+    }
+    pub fn total(&self) -> usize {
+        self.allow + self.deny + self.unknown
+    }
+    /// `allow`, `deny`, `unknown` or `mixed`.
+    pub fn verdict(&self) -> &'static str {
+        match (self.allow, self.deny, self.unknown) {
+            (_, 0, 0) => "allow",
+            (0, _, 0) => "deny",
+            (0, 0, _) => "unknown",
+            _ => "mixed",
+        }
+    }
+}
+
+/// The flow table by namespace: every row's source and destination namespace (or
+/// [`NODES_GROUP`] / [`EXTERNAL_GROUP`]) and end names, computed once per analysis, so the
+/// matrix can aggregate, search and draw only visible rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowIndex {
+    /// Namespaces in cluster order, then the pseudo groups that occur.
+    pub groups: Vec<String>,
+    pub names: Vec<String>,
+    /// Lower-case names, for the search box.
+    pub lower: Vec<String>,
+    /// One per table row, same order.
+    pub rows: Vec<IndexRow>,
+}
+
+impl FlowIndex {
+    pub fn new(cluster: &Cluster, table: &engine::table::FlowTable) -> FlowIndex {
+        use std::collections::HashMap;
+        let mut groups: Vec<String> = cluster.namespaces.iter().map(|n| n.name.clone()).collect();
+        let mut group_of: HashMap<String, u32> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.clone(), i as u32))
+            .collect();
+        let mut group = |name: &str| -> u32 {
+            if let Some(i) = group_of.get(name) {
+                return *i;
+            }
+            groups.push(name.to_string());
+            group_of.insert(name.to_string(), (groups.len() - 1) as u32);
+            (groups.len() - 1) as u32
+        };
+        let ns_of: HashMap<engine::model::WorkloadId, u32> = cluster
+            .workloads
+            .iter()
+            .map(|w| (w.id, group(&w.namespace)))
+            .collect();
+        let mut names: Vec<String> = Vec::new();
+        let mut src_names: HashMap<FlowSource, (u32, u32)> = HashMap::new();
+        let mut dst_names: HashMap<FlowTarget, (u32, u32)> = HashMap::new();
+        let mut rows = Vec::with_capacity(table.len());
+        for (_, row) in table.iter() {
+            let src = table.source(row);
+            let dst = table.target(row);
+            let (src_group, src_name) = *src_names.entry(src).or_insert_with(|| {
+                let g = match src {
+                    FlowSource::Workload(id) => ns_of.get(&id).copied(),
+                    FlowSource::Kubelet(_) | FlowSource::Node(_) => None,
+                    FlowSource::External(_) => None,
+                };
+                let g = g.unwrap_or_else(|| match src {
+                    FlowSource::External(_) => group(EXTERNAL_GROUP),
+                    _ => group(NODES_GROUP),
+                });
+                names.push(explain::source_name(cluster, &src));
+                (g, (names.len() - 1) as u32)
+            });
+            let (dst_group, dst_name) = *dst_names.entry(dst).or_insert_with(|| {
+                let g = match dst {
+                    FlowTarget::Workload(id) | FlowTarget::Service { endpoint: id, .. } => {
+                        ns_of.get(&id).copied()
+                    }
+                    FlowTarget::External(_) => None,
+                };
+                let g = g.unwrap_or_else(|| group(EXTERNAL_GROUP));
+                names.push(explain::target_name(cluster, &dst));
+                (g, (names.len() - 1) as u32)
+            });
+            rows.push(IndexRow {
+                src_group,
+                dst_group,
+                src_name,
+                dst_name,
+            });
+        }
+        let lower = names.iter().map(|n| n.to_lowercase()).collect();
+        FlowIndex {
+            groups,
+            names,
+            lower,
+            rows,
+        }
+    }
+
+    /// Verdict counts per (source group, destination group).
+    pub fn aggregate(&self, table: &engine::table::FlowTable) -> BTreeMap<(u32, u32), Counts> {
+        let mut res: BTreeMap<(u32, u32), Counts> = BTreeMap::new();
+        for (r, (_, row)) in self.rows.iter().zip(table.iter()) {
+            res.entry((r.src_group, r.dst_group))
+                .or_default()
+                .add(row.verdict);
+        }
+        res
+    }
+
+    /// Row ids in a (source group, destination group) cell (all when `None`) whose source or
+    /// destination name contains `search` (case-insensitive; empty matches all).
+    pub fn select(&self, cell: Option<(u32, u32)>, search: &str) -> Vec<usize> {
+        let needle = search.trim().to_lowercase();
+        let mut hits: Vec<bool> = Vec::new();
+        if !needle.is_empty() {
+            hits = self.lower.iter().map(|n| n.contains(&needle)).collect();
+        }
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| cell.is_none_or(|(s, d)| r.src_group == s && r.dst_group == d))
+            .filter(|(_, r)| {
+                needle.is_empty()
+                    || hits.get(r.src_name as usize) == Some(&true)
+                    || hits.get(r.dst_name as usize) == Some(&true)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The table row whose [`flow_key`] is `key`, comparing names first (no formatting for
+    /// rows whose kind, source or destination cannot match). `None` when the index does not
+    /// belong to `table`.
+    pub fn find_key(
+        &self,
+        cluster: &Cluster,
+        table: &engine::table::FlowTable,
+        key: &str,
+    ) -> Option<usize> {
+        if self.rows.len() != table.len() {
+            return None;
+        }
+        let (kind, title) = key.split_once('|')?;
+        self.rows
+            .iter()
+            .zip(table.iter())
+            .filter(|(r, (_, row))| {
+                row.kind.as_str() == kind
+                    && title
+                        .strip_prefix(self.name(r.src_name))
+                        .and_then(|rest| rest.strip_prefix(" → "))
+                        .is_some_and(|rest| rest.starts_with(self.name(r.dst_name)))
+            })
+            .map(|(_, (id, _))| id)
+            .find(|&id| {
+                table
+                    .shallow(id)
+                    .is_some_and(|f| flow_key(cluster, &f) == key)
+            })
+    }
+
+    pub fn name(&self, i: u32) -> &str {
+        self.names.get(i as usize).map_or("", String::as_str)
+    }
+}
+
+/// Topology edges between namespace cards (`ns-card:<name>`), one per pair of distinct
+/// namespaces with at least one allowed flow (a picture of 20 namespaces with every denied
+/// pair drawn is unreadable; the matrix has the counts), for pictures with too many workloads
+/// to draw one by one. Node and external ends are left out. An edge selects its first flow.
+pub fn namespace_edges(
+    cluster: &Cluster,
+    table: &engine::table::FlowTable,
+    index: &FlowIndex,
+) -> Vec<TopoEdge> {
+    let mut groups: BTreeMap<(u32, u32), (Counts, usize)> = BTreeMap::new();
+    let real = cluster.namespaces.len() as u32;
+    for (r, (id, row)) in index.rows.iter().zip(table.iter()) {
+        if r.src_group >= real || r.dst_group >= real {
+            continue;
+        }
+        groups
+            .entry((r.src_group, r.dst_group))
+            .or_insert_with(|| (Counts::default(), id))
+            .0
+            .add(row.verdict);
+    }
+    groups
+        .into_iter()
+        .filter(|((s, d), (counts, _))| s != d && counts.allow > 0)
+        .map(|((s, d), (counts, first))| {
+            let from = index.groups.get(s as usize).cloned().unwrap_or_default();
+            let to = index.groups.get(d as usize).cloned().unwrap_or_default();
+            let key = table
+                .shallow(first)
+                .map(|f| flow_key(cluster, &f))
+                .unwrap_or_default();
+            TopoEdge {
+                title: format!(
+                    "{from} → {to}: {} flows, {} allow, {} deny, {} unknown",
+                    counts.total(),
+                    counts.allow,
+                    counts.deny,
+                    counts.unknown
+                ),
+                from: namespace_node_key(&from),
+                to: namespace_node_key(&to),
+                verdict: counts.verdict(),
+                // Counts are in the title and the matrix; no per-layer label on summaries.
+                blocked_at: None,
+                flows: vec![key],
+            }
+        })
+        .collect()
+}
+
+/// Topology key of an aggregated namespace card.
+pub fn namespace_node_key(namespace: &str) -> String {
+    format!("ns-card:{namespace}")
+}
+
+/// More workloads than this and the topology draws one card per namespace.
+pub const TOPOLOGY_AGGREGATE: usize = 40;
+
 /// Every flow kind, for the filter (the engine's list, UDP included).
 pub const KINDS: [FlowKind; 6] = FlowKind::ALL;
 
@@ -282,6 +537,34 @@ mod tests {
             "t",
             crate::scenarios::default_scenario().yaml,
         )])
+    }
+
+    #[test]
+    fn flow_index_aggregates_by_namespace_and_searches() {
+        let a = analysis();
+        let index = FlowIndex::new(&a.cluster, &a.table);
+        assert_eq!(index.rows.len(), a.table.len());
+        let agg = index.aggregate(&a.table);
+        let total: usize = agg.values().map(Counts::total).sum();
+        assert_eq!(total, a.table.len());
+        assert!(index.groups.iter().any(|g| g == "np-test-1"));
+        let all = index.select(None, "");
+        assert_eq!(all.len(), a.table.len());
+        let some = index.select(None, "NP-TEST-2");
+        assert!(!some.is_empty() && some.len() < all.len());
+        let (cell, counts) = agg.iter().next().map(|(k, v)| (*k, *v)).unwrap_or_default();
+        assert_eq!(index.select(Some(cell), "").len(), counts.total());
+        for id in [0, a.table.len() - 1] {
+            let key = a
+                .table
+                .shallow(id)
+                .map(|f| flow_key(&a.cluster, &f))
+                .unwrap_or_default();
+            assert_eq!(index.find_key(&a.cluster, &a.table, &key), Some(id));
+        }
+        assert_eq!(index.find_key(&a.cluster, &a.table, "app|nope"), None);
+        let edges = namespace_edges(&a.cluster, &a.table, &index);
+        assert!(edges.iter().all(|e| e.from.starts_with("ns-card:")));
     }
 
     #[test]

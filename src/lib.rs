@@ -3,6 +3,7 @@
 //! are pure and tested natively; `components` draw the state; `app` and `browser` are the only
 //! places that touch the URL, storage, clipboard and files.
 
+pub mod analysis_job;
 pub mod app;
 pub mod browser;
 pub mod components;

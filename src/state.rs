@@ -1,6 +1,9 @@
 //! App state and its reducer. Pure: no web APIs, so it runs in a native `#[test]`.
 //! Analysis is derived here whenever the text changes, so every component sees one
-//! consistent snapshot (STYLE.md §5). Browser effects (URL, storage, clipboard) live in
+//! consistent snapshot (STYLE.md §5). Texts over [`ASYNC_BYTES`] are not analysed in the
+//! reducer: the state keeps the previous analysis, marks itself `pending`, and the page's
+//! driver (`analysis_job.rs`) runs the engine in slices and answers with
+//! [`Action::AnalysisDone`] for that generation (an older generation's answer is dropped). Browser effects (URL, storage, clipboard) live in
 //! `app.rs` and `storage.rs` and only read this state or dispatch actions.
 
 use std::rc::Rc;
@@ -39,6 +42,12 @@ impl<T> std::ops::Deref for Shared<T> {
 
 /// Name of the editor buffer in diagnostics.
 pub const EDITOR_SOURCE: &str = "editor";
+
+/// Texts longer than this (bytes) are analysed in slices by the page, not in the reducer.
+pub const ASYNC_BYTES: usize = 64 * 1024;
+/// Edits of texts longer than this (bytes) wait this long for the next keystroke first.
+pub const DEBOUNCE_BYTES: usize = 200 * 1024;
+pub const DEBOUNCE_MS: u32 = 150;
 
 /// How many whole-text replacements Undo remembers.
 pub const UNDO_DEPTH: usize = 50;
@@ -88,6 +97,9 @@ pub struct State {
     pub line_index: Shared<LineIndex>,
     /// Incremented on every analysis; the page shows it so tests can see a re-analysis.
     pub generation: u64,
+    /// The analysis is of an earlier text or settings; the driver is computing this
+    /// generation's (see the module header).
+    pub pending: bool,
     /// The library scenario the text came from (may be edited since); empty if none.
     pub scenario: Rc<str>,
     pub selected_flow: Option<Rc<str>>,
@@ -126,6 +138,8 @@ pub enum Action {
         end: u32,
     },
     Notice(Option<String>),
+    /// The sliced analysis of this generation finished (ignored when the state moved on).
+    AnalysisDone(u64, Rc<Analysis>),
 }
 
 impl State {
@@ -145,6 +159,7 @@ impl State {
             line_index: Shared(Rc::new(LineIndex::new(&text))),
             text,
             generation: 0,
+            pending: false,
             scenario: Rc::from(scenario.map_or("", |s| s.id)),
             selected_flow: None,
             selected_node: None,
@@ -182,11 +197,17 @@ impl State {
 
     fn with_text(&self, text: &str) -> State {
         let text: Rc<str> = Rc::from(text);
+        let pending = text.len() > ASYNC_BYTES;
         State {
-            analysis: Shared(Rc::new(analyze_text(&text, &self.settings))),
+            analysis: if pending {
+                self.analysis.clone()
+            } else {
+                Shared(Rc::new(analyze_text(&text, &self.settings)))
+            },
             line_index: Shared(Rc::new(LineIndex::new(&text))),
             text,
             generation: self.generation + 1,
+            pending,
             reveal: None,
             ..self.clone()
         }
@@ -231,7 +252,7 @@ impl Default for State {
 /// The one place the app calls the engine. An unknown profile name falls back to the engine's
 /// default (the Settings pane only offers names the engine knows). EXTENSION POINT: pass the
 /// mesh options once the engine takes them.
-fn analyze_text(text: &str, settings: &Settings) -> Analysis {
+pub fn analyze_text(text: &str, settings: &Settings) -> Analysis {
     engine::analyze_with(
         &[Source::new(EDITOR_SOURCE, text)],
         &analyze_options(settings),
@@ -407,6 +428,16 @@ impl Reducible for State {
                 }),
                 ..(*self).clone()
             }),
+            Action::AnalysisDone(generation, analysis) => {
+                if !self.pending || generation != self.generation {
+                    return self;
+                }
+                Rc::new(State {
+                    analysis: Shared(analysis),
+                    pending: false,
+                    ..(*self).clone()
+                })
+            }
             Action::Notice(notice) => Rc::new(State {
                 notice: notice.map(|n| Rc::from(n.as_str())),
                 ..(*self).clone()
@@ -618,6 +649,44 @@ mod tests {
         };
         let restored = reduce(restored, Action::Restore(old));
         assert_eq!(restored.settings.mesh, MeshOptions::default());
+    }
+
+    #[test]
+    fn large_edits_wait_for_the_driver_and_stale_results_are_dropped() {
+        let s0 = Rc::new(State::default());
+        let mut big = String::from("kind: Namespace\nmetadata: {name: big}\n");
+        while big.len() <= ASYNC_BYTES {
+            big.push_str("# padding padding padding padding padding padding padding\n");
+        }
+        let s1 = reduce(s0.clone(), Action::Edit(big.clone()));
+        assert!(s1.pending);
+        assert_eq!(s1.generation, 1);
+        assert!(
+            s1.analysis == s0.analysis,
+            "the previous results stay visible"
+        );
+        let s2 = reduce(s1.clone(), Action::Edit(format!("{big}# more\n")));
+        assert_eq!(s2.generation, 2);
+        // The answer for generation 1 arrives late: ignored.
+        let old = Rc::new(analyze_text(&big, &s1.settings));
+        let same = reduce(s2.clone(), Action::AnalysisDone(1, old));
+        assert!(Rc::ptr_eq(&s2, &same));
+        let fresh = Rc::new(analyze_text(&s2.text, &s2.settings));
+        let s3 = reduce(s2, Action::AnalysisDone(2, fresh));
+        assert!(!s3.pending);
+        assert_eq!(s3.analysis.cluster.namespaces[0].name, "big");
+        // Done twice is a no-op; small edits analyse at once.
+        let again = reduce(
+            s3.clone(),
+            Action::AnalysisDone(2, Rc::new(Analysis::default())),
+        );
+        assert!(Rc::ptr_eq(&s3, &again));
+        let s4 = reduce(
+            s3,
+            Action::Edit("kind: Namespace\nmetadata: {name: s}\n".into()),
+        );
+        assert!(!s4.pending);
+        assert_eq!(s4.analysis.cluster.namespaces[0].name, "s");
     }
 
     #[test]

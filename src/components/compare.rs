@@ -3,6 +3,9 @@
 //! edit: "Set baseline" remembers every flow's verdict, and the pane then lists exactly which
 //! flows changed verdict since (and which appeared or disappeared).
 //!
+//! (c) mesh modes: the same YAML as no mesh / sidecar / ambient / ambient + waypoint
+//! (`engine::whatif::with_mesh_mode`), each flow's verdict under the four, differences marked.
+//!
 //! Verdicts come from the engine (`engine::flows::evaluate` with each profile's options, the
 //! same options the analysis uses); this file only pairs flows by their stable key
 //! (`flowview::flow_key`) and arranges them. The profile comparison is computed only while the
@@ -18,6 +21,8 @@ use engine::verdict::{Decision, Layer};
 use engine::Analysis;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
+
+use engine::whatif::{with_mesh_mode, MeshMode};
 
 use crate::components::matrix::verdict_mark;
 use crate::flowview;
@@ -104,6 +109,62 @@ pub fn compare_profiles(
         total: table.len(),
         differences,
         flags: flag_differences(&a.cni_profile, &b.cni_profile),
+    }
+}
+
+/// One flow under the four mesh modes ([`MeshMode::ALL`] order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeshRow {
+    pub key: String,
+    pub title: String,
+    pub outcomes: Vec<Outcome>,
+    /// True when the verdicts are not all the same.
+    pub differs: bool,
+}
+
+/// The result of judging the same flows under every mesh mode.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeshComparison {
+    pub compared: usize,
+    pub total: usize,
+    pub rows: Vec<MeshRow>,
+}
+
+/// Every flow of `analysis` (up to `cap`) judged with the cluster rewritten to each mesh mode.
+/// Existing workloads keep their ids in the rewrite, so the same flow spec is judged each time.
+pub fn compare_mesh_modes(analysis: &Analysis, settings: &Settings, cap: usize) -> MeshComparison {
+    let cluster = &analysis.cluster;
+    let table = &analysis.table;
+    let compared = table.len().min(cap);
+    let options = analyze_options(settings).flow_options;
+    let clusters: Vec<Cluster> = MeshMode::ALL
+        .iter()
+        .map(|m| with_mesh_mode(cluster, *m))
+        .collect();
+    let mut rows = Vec::with_capacity(compared);
+    for id in 0..compared {
+        let Some(spec) = table.spec(id) else {
+            continue;
+        };
+        let outcomes: Vec<Outcome> = clusters
+            .iter()
+            .map(|c| Outcome::of(c, &flows::evaluate(c, id, spec.clone(), &options)))
+            .collect();
+        let differs = outcomes.windows(2).any(|w| w[0].verdict != w[1].verdict);
+        let Some(shallow) = table.shallow(id) else {
+            continue;
+        };
+        rows.push(MeshRow {
+            key: flowview::flow_key(cluster, &shallow),
+            title: engine::explain::flow_title(cluster, &shallow),
+            outcomes,
+            differs,
+        });
+    }
+    MeshComparison {
+        compared,
+        total: table.len(),
+        rows,
     }
 }
 
@@ -261,6 +322,13 @@ pub fn ComparePane(props: &CompareProps) -> Html {
             })
         },
     );
+    let show_all_modes = use_state(|| false);
+    let mesh_comparison = use_memo(
+        (props.analysis.clone(), props.settings.clone(), props.active),
+        |(analysis, settings, active)| {
+            active.then(|| compare_mesh_modes(analysis, settings, PROFILE_CAP))
+        },
+    );
     let baseline_diff = use_memo(
         (props.analysis.clone(), (*baseline).clone(), props.active),
         |(analysis, baseline, active)| match (baseline, active) {
@@ -365,6 +433,56 @@ pub fn ComparePane(props: &CompareProps) -> Html {
         },
     };
 
+    let toggle_all = {
+        let show_all_modes = show_all_modes.clone();
+        Callback::from(move |_: Event| show_all_modes.set(!*show_all_modes))
+    };
+    let mesh_section = match mesh_comparison.as_ref() {
+        None => html! { <p class="muted">{ "Open this tab to compare." }</p> },
+        Some(c) => {
+            let differing = c.rows.iter().filter(|r| r.differs).count();
+            let shown: Vec<&MeshRow> = c
+                .rows
+                .iter()
+                .filter(|r| *show_all_modes || r.differs)
+                .take(ROW_CAP)
+                .collect();
+            html! {
+                <>
+                    <p class="compare-status" id="compare-mesh-status">
+                        { format!("{differing} of {} flows change verdict between mesh modes.", c.compared) }
+                        if c.compared < c.total {
+                            <span class="capped">{ format!(" Large input: only the first {} of {} flows were compared.", c.compared, c.total) }</span>
+                        }
+                    </p>
+                    <label class="field-inline">
+                        <input type="checkbox" id="compare-mesh-all" checked={*show_all_modes} onchange={toggle_all} />
+                        { " show unchanged flows too" }
+                    </label>
+                    if !shown.is_empty() {
+                        <table class="compare-table" id="compare-mesh">
+                            <thead><tr>
+                                <th scope="col">{ "flow" }</th>
+                                for m in MeshMode::ALL { <th scope="col">{ m.as_str() }</th> }
+                            </tr></thead>
+                            <tbody>
+                                for r in shown.iter() {
+                                    <tr class={classes!(r.differs.then_some("differs"))}>
+                                        <td>{ flow_button(props, &r.key, &r.title) }</td>
+                                        for o in r.outcomes.iter() { { outcome_cell(o) } }
+                                    </tr>
+                                }
+                            </tbody>
+                        </table>
+                    }
+                    if shown.len() == ROW_CAP {
+                        <p class="muted">{ format!("Showing the first {ROW_CAP} rows.") }</p>
+                    }
+                </>
+            }
+        }
+    };
+
     html! {
         <div class="compare" id="compare">
             <section class="compare-part" aria-labelledby="compare-profiles-title">
@@ -385,6 +503,11 @@ pub fn ComparePane(props: &CompareProps) -> Html {
                     }
                 </div>
                 { baseline_section }
+            </section>
+            <section class="compare-part" aria-labelledby="compare-mesh-title">
+                <h3 id="compare-mesh-title">{ "Same YAML, four mesh modes" }</h3>
+                <p class="muted">{ "Every application namespace enrolled as no mesh, sidecar (istio-injection), ambient (istio.io/dataplane-mode), or ambient with a waypoint per namespace (istio.io/use-waypoint); policies unchanged." }</p>
+                { mesh_section }
             </section>
         </div>
     }
@@ -495,6 +618,26 @@ mod tests {
         let capped = compare_profiles(&analysis, &a, &b, 2);
         assert_eq!(capped.compared, 2);
         assert!(capped.total > 2);
+    }
+
+    #[test]
+    fn mesh_modes_show_the_ambient_15008_flip() {
+        let a = analyse("ambient-15008", "generic");
+        let c = compare_mesh_modes(&a, &Settings::default(), PROFILE_CAP);
+        assert_eq!(c.compared, a.table.len());
+        let flip = c.rows.iter().find(|r| {
+            r.differs
+                && r.outcomes[0].verdict == Decision::Allow
+                && r.outcomes[2].verdict == Decision::Deny
+                && r.outcomes[2].decided_by == Some(Layer::NpIngress)
+        });
+        assert!(
+            flip.is_some(),
+            "{:#?}",
+            c.rows.iter().filter(|r| r.differs).collect::<Vec<_>>()
+        );
+        let capped = compare_mesh_modes(&a, &Settings::default(), 2);
+        assert_eq!((capped.compared, capped.rows.len()), (2, 2));
     }
 
     #[test]

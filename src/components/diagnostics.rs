@@ -1,5 +1,6 @@
 //! The diagnostics list: severity, `line:col`, code, message and help, in source order. Each
-//! entry is a button that reveals (selects) its span in the editor.
+//! entry is a button that reveals (selects) its span in the editor. Lints (`PP4xxx`) are listed
+//! in the Lints pane only (with their fixes), not here.
 
 use std::rc::Rc;
 
@@ -20,14 +21,19 @@ pub struct DiagnosticsProps {
 
 #[component]
 pub fn DiagnosticsList(props: &DiagnosticsProps) -> Html {
-    let diagnostics = &props.analysis.diagnostics;
+    let diagnostics: Vec<&engine::Diagnostic> = props
+        .analysis
+        .diagnostics
+        .iter()
+        .filter(|d| !d.code.starts_with("PP4"))
+        .collect();
     html! {
         <div class="diagnostics" id="diagnostics" aria-live="polite" aria-label="Problems">
             if diagnostics.is_empty() {
                 <p class="ok">{ "No problems found in the input." }</p>
             } else {
                 <ul>
-                    for d in diagnostics.iter() {
+                    for d in diagnostics.iter().copied() {
                         <li class={classes!("diag", d.severity.as_str())}>
                             <button type="button" class="diag-jump"
                                 title="Select this span in the editor"

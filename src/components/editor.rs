@@ -14,8 +14,12 @@ use yew::prelude::*;
 use crate::highlight::{line_range, tokenize_line, utf16_offset};
 use crate::state::{Reveal, Shared};
 
-/// Above this size the overlay is drawn without colours (one text node) to stay fast.
-const HIGHLIGHT_LIMIT: usize = 200_000;
+/// Above this size there is no coloured overlay (the textarea shows its own text) to stay fast.
+const HIGHLIGHT_LIMIT: usize = 64_000;
+/// Above this many lines the gutter is one text node plus absolutely placed marks (at most
+/// [`MAX_MARKS`]), so a long input does not put one element per line in the page.
+const GUTTER_LIMIT: u32 = 1500;
+const MAX_MARKS: usize = 500;
 /// Must match `.editor` line-height in `style.css` (13px × 1.5).
 const LINE_HEIGHT_PX: f64 = 19.5;
 
@@ -147,8 +151,10 @@ pub fn Editor(props: &EditorProps) -> Html {
     let in_focus = |line: u32| focus.is_some_and(|(a, b)| (a..=b).contains(&line));
     let n_lines = props.line_index.line_count() as u32;
 
-    let overlay = if props.text.len() > HIGHLIGHT_LIMIT {
-        html! { <div class="line">{ props.text.to_string() }</div> }
+    // A large text is shown by the textarea itself (class `plain`), without an overlay copy.
+    let plain = props.text.len() > HIGHLIGHT_LIMIT;
+    let overlay = if plain {
+        html! {}
     } else {
         html! {
             for (i, line) in props.text.split('\n').enumerate() {
@@ -166,6 +172,16 @@ pub fn Editor(props: &EditorProps) -> Html {
     html! {
         <div class={classes!("editor", (*dragging).then_some("dragging"))}
             {ondragover} {ondragleave} {ondrop}>
+            if n_lines > GUTTER_LIMIT {
+                <div class="gutter compact" ref={gutter_ref} aria-hidden="true">
+                    <div class="numbers">{ (1..=n_lines).map(|l| l.to_string()).collect::<Vec<_>>().join("\n") }</div>
+                    for (line, sev) in marks.iter().take(MAX_MARKS) {
+                        <div class={classes!("ln", "mark", sev.as_str(), lint_lines.contains_key(line).then_some("lint"))}
+                            style={format!("top:{:.1}px", f64::from(line - 1) * LINE_HEIGHT_PX)}
+                            data-lint={lint_lines.get(line).copied()}>{ line }</div>
+                    }
+                </div>
+            } else {
             <div class="gutter" ref={gutter_ref} aria-hidden="true">
                 for line in 1..=n_lines {
                     <div class={classes!("ln", marks.get(&line).map(|s| s.as_str()),
@@ -174,9 +190,10 @@ pub fn Editor(props: &EditorProps) -> Html {
                         data-lint={lint_lines.get(&line).copied()}>{ line }</div>
                 }
             </div>
+            }
             <div class="code">
                 <div class="overlay" ref={overlay_ref} aria-hidden="true">{ overlay }</div>
-                <textarea id="yaml" class="yaml" ref={area_ref} spellcheck="false"
+                <textarea id="yaml" class={classes!("yaml", plain.then_some("plain"))} ref={area_ref} spellcheck="false"
                     autocomplete="off" wrap="off"
                     aria-label="Kubernetes and Istio YAML"
                     readonly={props.readonly}

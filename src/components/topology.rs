@@ -172,8 +172,12 @@ fn node_view(props: &TopologyProps, n: &layout::NodeBox, selected: Option<&str>)
     }
 }
 
-/// The layout input: one group per namespace, then the nodes, then external ranges.
+/// The layout input: one group per namespace, then the nodes, then external ranges. Over
+/// [`flowview::TOPOLOGY_AGGREGATE`] workloads, one card per namespace (with counts) instead.
 fn groups(cluster: &Cluster, analysis: &Analysis) -> Vec<GroupSpec> {
+    if cluster.workloads.len() > flowview::TOPOLOGY_AGGREGATE {
+        return namespace_cards(cluster);
+    }
     let mut res: Vec<GroupSpec> = cluster
         .namespaces
         .iter()
@@ -266,6 +270,49 @@ fn groups(cluster: &Cluster, analysis: &Analysis) -> Vec<GroupSpec> {
         });
     }
     res
+}
+
+/// One card per namespace: workloads, pods and the most common mesh badge.
+fn namespace_cards(cluster: &Cluster) -> Vec<GroupSpec> {
+    let nodes = cluster
+        .namespaces
+        .iter()
+        .filter_map(|ns| {
+            let members: Vec<_> = cluster
+                .workloads
+                .iter()
+                .filter(|w| w.namespace == ns.name)
+                .collect();
+            if members.is_empty() {
+                return None;
+            }
+            let pods: u64 = members.iter().map(|w| u64::from(w.replicas.max(1))).sum();
+            let mut badges: Vec<&str> = members.iter().map(|w| mesh_badge(cluster, w)).collect();
+            badges.sort_unstable();
+            let mut best = ("", 0usize);
+            for b in badges.chunk_by(|a, b| a == b) {
+                if b.len() > best.1 {
+                    best = (b[0], b.len());
+                }
+            }
+            Some(NodeSpec {
+                key: flowview::namespace_node_key(&ns.name),
+                label: ns.name.clone(),
+                detail: format!("{} workloads · {pods} pods", members.len()),
+                badge: best.0.to_string(),
+            })
+        })
+        .collect();
+    vec![GroupSpec {
+        key: "namespaces".into(),
+        title: format!(
+            "{} workloads in {} namespaces (one card per namespace; edges summarise the flows)",
+            cluster.workloads.len(),
+            cluster.namespaces.len()
+        ),
+        kind: GroupKind::Namespace,
+        nodes,
+    }]
 }
 
 /// The mesh badge of a workload (none, sidecar, ambient, waypoint), as the engine derives it

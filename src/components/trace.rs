@@ -22,6 +22,9 @@ pub struct TraceProps {
     pub settings: Option<Rc<crate::state::Settings>>,
     #[prop_or_default]
     pub selected_flow: Option<Rc<str>>,
+    /// The analysis' flow index (finds the selected row without formatting every key).
+    #[prop_or_default]
+    pub index: Option<Shared<flowview::FlowIndex>>,
     #[prop_or_default]
     pub on_reveal: Callback<(u32, u32)>,
 }
@@ -43,11 +46,16 @@ pub fn Trace(props: &TraceProps) -> Html {
         || engine::AnalyzeOptions::default().flow_options,
         |s| crate::state::analyze_options(s).flow_options,
     );
-    let found = (0..table.len())
-        .find(|&id| {
-            table
-                .shallow(id)
-                .is_some_and(|f| flowview::flow_key(cluster, &f) == key)
+    let found = props
+        .index
+        .as_ref()
+        .and_then(|index| index.find_key(cluster, table, key))
+        .or_else(|| {
+            (0..table.len()).find(|&id| {
+                table
+                    .shallow(id)
+                    .is_some_and(|f| flowview::flow_key(cluster, &f) == key)
+            })
         })
         .and_then(|id| props.analysis.flow_detail(id, &options));
     let Some(flow) = found.as_ref() else {

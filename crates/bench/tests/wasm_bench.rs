@@ -1,8 +1,7 @@
 //! The benchmark inside headless Chromium (wasm32): the same generator and measurements as
-//! `pp-bench`, timed with `performance.now()`, printed with `console_log!`: the NetworkPolicy
-//! matrix (`engine::npmatrix`) for S, M and L, and `engine::flows::flow_matrix` (what
-//! `engine::analyze` runs by default) for S and M; median of 3. Prints numbers; asserts nothing
-//! about time.
+//! `pp-bench`, timed with `performance.now()`, printed with `console_log!`: the full analysis
+//! (`engine::analyze_with`: parse, lints and the flow table, what the page runs) for S, M and L,
+//! median of 3 after one warm-up run. Prints numbers; asserts nothing about time.
 //!
 //! `WASM_BINDGEN_TEST_WEBDRIVER_JSON=/work/main/webdriver.json cargo test -p bench --release \
 //!   --target wasm32-unknown-unknown -- --nocapture`
@@ -22,10 +21,7 @@ fn now() -> f64 {
 
 #[wasm_bindgen_test]
 fn wasm_bench() {
-    for (method, sizes) in [
-        (Method::NpMatrix, &[Size::S, Size::M, Size::L][..]),
-        (Method::FlowMatrix, &[Size::S, Size::M][..]),
-    ] {
+    for (method, sizes) in [(Method::Analyze, &[Size::S, Size::M, Size::L][..])] {
         let rows: Vec<_> = sizes
             .iter()
             .map(|&size| measure::run(size.name(), &synth::generate_size(size), 3, method, &now))

@@ -36,6 +36,7 @@ pub mod selector;
 pub mod source;
 pub mod table;
 pub mod verdict;
+pub mod whatif;
 pub mod yaml;
 
 pub use diagnostics::{Diagnostic, Severity};

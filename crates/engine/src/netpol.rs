@@ -154,6 +154,87 @@ pub fn is_isolated(
 
 /// Judge the egress side of a leg: the source pod's egress policies (§1.1, §1.2, §1.3, §1.5).
 pub fn evaluate_egress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> LayerVerdict {
+    evaluate_egress_with(cluster, leg, profile, None)
+}
+
+/// The isolating policies of every workload (by position), both directions, computed once for
+/// callers that judge many legs ([`evaluate_egress_with`], [`evaluate_ingress_with`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Isolation {
+    /// Per workload position: [ingress, egress] isolating policy indices.
+    by_position: Vec<[Vec<usize>; 2]>,
+}
+
+impl Isolation {
+    pub(crate) fn new(cluster: &Cluster, profile: &NpProfile) -> Isolation {
+        Isolation {
+            by_position: cluster
+                .workloads
+                .iter()
+                .map(|w| {
+                    [
+                        isolating_policies(cluster, w, Direction::Ingress, profile),
+                        isolating_policies(cluster, w, Direction::Egress, profile),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// [`is_isolated`] from the cache.
+    pub(crate) fn is_isolated(
+        &self,
+        cluster: &Cluster,
+        pod: &Workload,
+        direction: Direction,
+        profile: &NpProfile,
+    ) -> bool {
+        !Isolation::policies(Some(self), cluster, pod, direction, profile).is_empty()
+    }
+
+    /// The cached list for this pod (the same object as in `cluster.workloads`), if any.
+    fn get<'a>(
+        cache: Option<&'a Isolation>,
+        cluster: &Cluster,
+        pod: &Workload,
+        direction: Direction,
+    ) -> Option<&'a [usize]> {
+        let i = pod.id.0 as usize;
+        let same = cluster
+            .workloads
+            .get(i)
+            .is_some_and(|w| std::ptr::eq(w, pod));
+        if !same {
+            return None;
+        }
+        cache?
+            .by_position
+            .get(i)
+            .map(|v| v[dir_index(direction)].as_slice())
+    }
+
+    fn policies<'a>(
+        cache: Option<&'a Isolation>,
+        cluster: &Cluster,
+        pod: &Workload,
+        direction: Direction,
+        profile: &NpProfile,
+    ) -> Cow<'a, [usize]> {
+        match Isolation::get(cache, cluster, pod, direction) {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(isolating_policies(cluster, pod, direction, profile)),
+        }
+    }
+}
+
+/// [`evaluate_egress`] with the isolating policies precomputed (`cache` must come from
+/// [`Isolation::new`] on the same cluster and profile).
+pub(crate) fn evaluate_egress_with(
+    cluster: &Cluster,
+    leg: &Leg,
+    profile: &NpProfile,
+    cache: Option<&Isolation>,
+) -> LayerVerdict {
     let layer = Layer::NpEgress;
     if !profile.enforces_network_policy {
         return not_enforced(layer, profile);
@@ -165,7 +246,7 @@ pub fn evaluate_egress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> Lay
         (Resolved::Unknown, _) => unknown(layer, leg.src),
         (_, Resolved::Unknown) => unknown(layer, leg.dst),
         (Resolved::Pod(pod), _) => {
-            let policies = isolating_policies(cluster, pod, Direction::Egress, profile);
+            let policies = Isolation::policies(cache, cluster, pod, Direction::Egress, profile);
             let tier = Tier {
                 subject: pod,
                 policies: &policies,
@@ -188,6 +269,16 @@ pub fn evaluate_egress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> Lay
 /// Judge the ingress side of a leg: the destination pod's ingress policies and the node
 /// exemption (§1.1 rule 9).
 pub fn evaluate_ingress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> LayerVerdict {
+    evaluate_ingress_with(cluster, leg, profile, None)
+}
+
+/// [`evaluate_ingress`] with the isolating policies precomputed (see [`evaluate_egress_with`]).
+pub(crate) fn evaluate_ingress_with(
+    cluster: &Cluster,
+    leg: &Leg,
+    profile: &NpProfile,
+    cache: Option<&Isolation>,
+) -> LayerVerdict {
     let layer = Layer::NpIngress;
     if !profile.enforces_network_policy {
         return not_enforced(layer, profile);
@@ -199,7 +290,7 @@ pub fn evaluate_ingress(cluster: &Cluster, leg: &Leg, profile: &NpProfile) -> La
         (Resolved::Unknown, _) => unknown(layer, leg.src),
         (_, Resolved::Unknown) => unknown(layer, leg.dst),
         (_, Resolved::Pod(pod)) => {
-            let policies = isolating_policies(cluster, pod, Direction::Ingress, profile);
+            let policies = Isolation::policies(cache, cluster, pod, Direction::Ingress, profile);
             // The node exemption is part of NetworkPolicy isolation (§1.1 rule 9).
             let node_exempt = if policies.is_empty() {
                 None

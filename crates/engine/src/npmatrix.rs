@@ -617,6 +617,21 @@ impl NpMatrix {
         Some(self.ingress.get(slot)?.as_ref().is_none_or(|b| b.get(src)))
     }
 
+    /// (egress, ingress) of `src → dst` on `(protocol, port)` with one slot lookup; `None` as
+    /// for [`NpMatrix::egress_allows`].
+    pub fn sides(
+        &self,
+        src: usize,
+        dst: usize,
+        protocol: Protocol,
+        port: u16,
+    ) -> Option<(bool, bool)> {
+        let slot = self.slot(dst, protocol, port)?;
+        let egress = self.egress.get(src)?.as_ref().is_none_or(|b| b.get(slot));
+        let ingress = self.ingress.get(slot)?.as_ref().is_none_or(|b| b.get(src));
+        Some((egress, ingress))
+    }
+
     /// Both sides (§1.1 rule 7).
     pub fn allows(&self, src: usize, dst: usize, protocol: Protocol, port: u16) -> Option<bool> {
         Some(

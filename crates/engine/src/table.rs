@@ -276,14 +276,91 @@ pub fn compact(flow: &Flow) -> (Decision, Option<Layer>, Layers) {
     (flow.verdict, flow.decided_by, layers)
 }
 
+/// Workload ids below this get dense end-id slots; others (never seen in practice) a hash map.
+const DENSE_IDS: usize = 1 << 20;
+
 #[derive(Default)]
 struct Builder {
     table: FlowTable,
     source_ids: FxMap<FlowSource, u32>,
     target_ids: FxMap<FlowTarget, u32>,
+    /// Workload source / target ids by workload id (`u32::MAX`: not yet seen).
+    source_dense: Vec<u32>,
+    target_dense: Vec<u32>,
+    last_source: Option<(FlowSource, u32)>,
+    last_target: Option<(FlowTarget, u32)>,
+}
+
+/// The slot of `index` in a dense id vector, grown as needed.
+fn dense_slot(dense: &mut Vec<u32>, index: usize) -> Option<&mut u32> {
+    if index >= DENSE_IDS {
+        return None;
+    }
+    if dense.len() <= index {
+        dense.resize(index + 1, u32::MAX);
+    }
+    dense.get_mut(index)
 }
 
 impl Builder {
+    fn source_id(&mut self, src: FlowSource) -> u32 {
+        if let Some((k, v)) = self.last_source {
+            if k == src {
+                return v;
+            }
+        }
+        let sources = &mut self.table.sources;
+        let next = sources.len() as u32;
+        let dense = match src {
+            FlowSource::Workload(id) => dense_slot(&mut self.source_dense, id.0 as usize),
+            _ => None,
+        };
+        let v = match dense {
+            Some(slot) => {
+                if *slot == u32::MAX {
+                    sources.push(src);
+                    *slot = next;
+                }
+                *slot
+            }
+            None => *self.source_ids.entry(src).or_insert_with(|| {
+                sources.push(src);
+                next
+            }),
+        };
+        self.last_source = Some((src, v));
+        v
+    }
+
+    fn target_id(&mut self, dst: FlowTarget) -> u32 {
+        if let Some((k, v)) = self.last_target {
+            if k == dst {
+                return v;
+            }
+        }
+        let targets = &mut self.table.targets;
+        let next = targets.len() as u32;
+        let dense = match dst {
+            FlowTarget::Workload(id) => dense_slot(&mut self.target_dense, id.0 as usize),
+            _ => None,
+        };
+        let v = match dense {
+            Some(slot) => {
+                if *slot == u32::MAX {
+                    targets.push(dst);
+                    *slot = next;
+                }
+                *slot
+            }
+            None => *self.target_ids.entry(dst).or_insert_with(|| {
+                targets.push(dst);
+                next
+            }),
+        };
+        self.last_target = Some((dst, v));
+        v
+    }
+
     fn push(
         &mut self,
         kind: FlowKind,
@@ -293,16 +370,8 @@ impl Builder {
         port: u16,
         (verdict, decided_by, layers): (Decision, Option<Layer>, Layers),
     ) {
-        let sources = &mut self.table.sources;
-        let s = *self.source_ids.entry(src).or_insert_with(|| {
-            sources.push(src);
-            (sources.len() - 1) as u32
-        });
-        let targets = &mut self.table.targets;
-        let d = *self.target_ids.entry(dst).or_insert_with(|| {
-            targets.push(dst);
-            (targets.len() - 1) as u32
-        });
+        let s = self.source_id(src);
+        let d = self.target_id(dst);
         self.table.rows.push(FlowRow {
             kind,
             protocol,
@@ -421,6 +490,64 @@ struct CLeg {
     service: Option<usize>,
 }
 
+/// A data plane without its details (what leg planning looks at).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plane {
+    None,
+    Sidecar,
+    Ambient,
+    Waypoint,
+}
+
+/// The planned legs of a flow (at most two), without a heap allocation.
+#[derive(Clone, Copy, Debug)]
+struct Legs {
+    legs: [CLeg; 2],
+    len: usize,
+}
+
+impl Legs {
+    const EMPTY: CLeg = CLeg {
+        leg: Leg {
+            src: Endpoint::External(Ipv4Addr::UNSPECIFIED),
+            dst: Endpoint::External(Ipv4Addr::UNSPECIFIED),
+            protocol: Protocol::Tcp,
+            port: 0,
+        },
+        proxy: LegProxy::None,
+        src_ip: Ipv4Addr::UNSPECIFIED,
+        identity: None,
+        dst_ip: Ipv4Addr::UNSPECIFIED,
+        dst_port: 0,
+        service: None,
+    };
+
+    fn none() -> Legs {
+        Legs {
+            legs: [Legs::EMPTY; 2],
+            len: 0,
+        }
+    }
+
+    fn one(leg: CLeg) -> Legs {
+        Legs {
+            legs: [leg, Legs::EMPTY],
+            len: 1,
+        }
+    }
+
+    fn two(a: CLeg, b: CLeg) -> Legs {
+        Legs {
+            legs: [a, b],
+            len: 2,
+        }
+    }
+
+    fn as_slice(&self) -> &[CLeg] {
+        self.legs.get(..self.len).unwrap_or(&[])
+    }
+}
+
 /// Precomputed facts and caches for judging rows.
 pub struct FastJudge {
     cluster: Rc<Cluster>,
@@ -428,16 +555,23 @@ pub struct FastJudge {
     /// Workload ids are positions (else everything goes to the reference).
     positional: bool,
     planes: Vec<DataPlane>,
+    /// The data plane kind per workload position (`planes` without the revision; `Copy`).
+    kinds: Vec<Plane>,
     identities: Vec<Identity>,
     /// Interned (namespace, service account) per workload.
     names: Vec<(u32, u32)>,
     interned: HashMap<String, u32>,
     np: NpMatrix,
+    /// Isolating NetworkPolicies per workload, for the reference checks of non-pod legs.
+    isolation: netpol::Isolation,
     service_waypoint: Vec<Option<usize>>,
     workload_waypoint: Vec<Option<usize>>,
     /// (endpoint, target port) pairs of Service ports declared raw TCP.
-    tcp_declared_pods: HashSet<(WorkloadId, u16)>,
-    proxies: FxMap<ProxyId, ProxyInfo>,
+    tcp_declared_pods: HashSet<(WorkloadId, u16), BuildHasherDefault<Fx>>,
+    /// Cached proxies: ztunnel and sidecar by workload position (dense), waypoints by key.
+    ztunnels: Vec<Option<ProxyInfo>>,
+    sidecars: Vec<Option<ProxyInfo>>,
+    waypoints: FxMap<ProxyId, ProxyInfo>,
     memo: FxMap<ProxyKey, Decision>,
 }
 
@@ -505,7 +639,7 @@ impl FastJudge {
             name.as_deref()
                 .is_some_and(|n| n == "tcp" || n.starts_with("tcp-"))
         };
-        let mut tcp_declared_pods = HashSet::new();
+        let mut tcp_declared_pods = HashSet::default();
         for (index, s) in c.services.iter().enumerate() {
             for p in &s.ports {
                 if tcp_name(&p.name) {
@@ -513,7 +647,19 @@ impl FastJudge {
                 }
             }
         }
+        let isolation = netpol::Isolation::new(c, &options.np_profile);
+        let kinds = planes
+            .iter()
+            .map(|p| match p {
+                DataPlane::None => Plane::None,
+                DataPlane::Sidecar { .. } => Plane::Sidecar,
+                DataPlane::Ambient => Plane::Ambient,
+                DataPlane::Waypoint(_) => Plane::Waypoint,
+            })
+            .collect();
         FastJudge {
+            kinds,
+            isolation,
             cluster,
             options,
             positional,
@@ -525,7 +671,9 @@ impl FastJudge {
             service_waypoint,
             workload_waypoint,
             tcp_declared_pods,
-            proxies: FxMap::default(),
+            ztunnels: Vec::new(),
+            sidecars: Vec::new(),
+            waypoints: FxMap::default(),
             memo: FxMap::default(),
         }
     }
@@ -542,7 +690,7 @@ impl FastJudge {
     /// The compact verdict of one flow.
     pub fn judge(&mut self, spec: &FlowSpec) -> (Decision, Option<Layer>, Layers) {
         if let Some(legs) = self.plan(spec) {
-            return self.combine(&legs, spec);
+            return self.combine(legs.as_slice(), spec);
         }
         let flow = flows::evaluate(&self.cluster, 0, spec.clone(), &self.options);
         compact(&flow)
@@ -585,24 +733,23 @@ impl FastJudge {
     fn np(&self, leg: &Leg) -> (Decision, Decision) {
         if let (Endpoint::Pod(a), Endpoint::Pod(b)) = (leg.src, leg.dst) {
             let (a, b) = (a.0 as usize, b.0 as usize);
-            if let (Some(e), Some(i)) = (
-                self.np.egress_allows(a, b, leg.protocol, leg.port),
-                self.np.ingress_allows(a, b, leg.protocol, leg.port),
-            ) {
+            if let Some((e, i)) = self.np.sides(a, b, leg.protocol, leg.port) {
                 let d = |x: bool| if x { Decision::Allow } else { Decision::Deny };
                 return (d(e), d(i));
             }
         }
         let profile = &self.options.np_profile;
         (
-            netpol::evaluate_egress(&self.cluster, leg, profile).decision,
-            netpol::evaluate_ingress(&self.cluster, leg, profile).decision,
+            netpol::evaluate_egress_with(&self.cluster, leg, profile, Some(&self.isolation))
+                .decision,
+            netpol::evaluate_ingress_with(&self.cluster, leg, profile, Some(&self.isolation))
+                .decision,
         )
     }
 
     /// The wire legs of a flow from a workload (mirrors `istio::legs::plan`); `None` for the
     /// flows the reference judges (other sources, unmodelled shapes).
-    fn plan(&self, spec: &FlowSpec) -> Option<Vec<CLeg>> {
+    fn plan(&self, spec: &FlowSpec) -> Option<Legs> {
         if !self.positional || spec.http.is_some() || spec.kind == FlowKind::Probe {
             return None;
         }
@@ -616,7 +763,7 @@ impl FastJudge {
         let (t_ep, t_w, t_ip, t_port, service) = match spec.dst {
             FlowTarget::Workload(id) => {
                 let Some((di, w)) = self.workload(id) else {
-                    return Some(Vec::new());
+                    return Some(Legs::none());
                 };
                 (Endpoint::Pod(id), Some(di), w.ip(), spec.port, None)
             }
@@ -626,17 +773,17 @@ impl FastJudge {
                 endpoint,
             } => {
                 let Some(svc) = self.cluster.services.get(service) else {
-                    return Some(Vec::new());
+                    return Some(Legs::none());
                 };
                 let Some((di, w)) = self.workload(endpoint) else {
-                    return Some(Vec::new());
+                    return Some(Legs::none());
                 };
                 let Some(sp) = svc
                     .ports
                     .iter()
                     .find(|p| p.port == port && p.protocol == spec.protocol)
                 else {
-                    return Some(Vec::new());
+                    return Some(Legs::none());
                 };
                 let target = match &sp.target_port {
                     PortRef::Number(n) => Some(*n),
@@ -648,7 +795,7 @@ impl FastJudge {
                         .map(|cp| cp.port),
                 };
                 let Some(target) = target else {
-                    return Some(Vec::new());
+                    return Some(Legs::none());
                 };
                 (
                     Endpoint::Pod(endpoint),
@@ -663,7 +810,7 @@ impl FastJudge {
                 (Endpoint::External(ip), None, ip, spec.port, None)
             }
         };
-        let plane = |i: usize| self.planes.get(i).cloned().unwrap_or(DataPlane::None);
+        let plane = |i: usize| self.kinds.get(i).copied().unwrap_or(Plane::None);
         let (si, src) = match (spec.src, external) {
             (FlowSource::Workload(id), _) => self.workload(id)?,
             // External sources only use `src_ip`/`src_ep` below (plaintext in, no identity).
@@ -695,22 +842,22 @@ impl FastJudge {
         };
         let wire = mk(src_ep, t_ep, spec.protocol, t_port);
         if spec.protocol != Protocol::Tcp {
-            return Some(vec![plain(wire)]);
+            return Some(Legs::one(plain(wire)));
         }
         // Plaintext on the target port with no identity (`inbound_plaintext`).
-        let inbound = || -> Vec<CLeg> {
+        let inbound = || -> Legs {
             let Some(di) = t_w else {
-                return vec![plain(wire)];
+                return Legs::one(plain(wire));
             };
             let proxy = match plane(di) {
-                DataPlane::Ambient => LegProxy::Ztunnel(di),
-                DataPlane::Sidecar { .. } => LegProxy::Sidecar(di),
-                DataPlane::None | DataPlane::Waypoint(_) => LegProxy::None,
+                Plane::Ambient => LegProxy::Ztunnel(di),
+                Plane::Sidecar => LegProxy::Sidecar(di),
+                Plane::None | Plane::Waypoint => LegProxy::None,
             };
-            vec![CLeg {
+            Legs::one(CLeg {
                 proxy,
                 ..plain(wire)
-            }]
+            })
         };
         if external.is_some() {
             return Some(inbound());
@@ -719,19 +866,18 @@ impl FastJudge {
         if src.host_network {
             if let Some(di) = t_w {
                 let dst = &self.cluster.workloads[di];
-                if dst.node == src.node && !options.cni_nftables && plane(di) == DataPlane::Ambient
-                {
+                if dst.node == src.node && !options.cni_nftables && plane(di) == Plane::Ambient {
                     let leg = mk(Endpoint::ProbeSnat(src.node), t_ep, spec.protocol, t_port);
-                    return Some(vec![plain(leg)]);
+                    return Some(Legs::one(plain(leg)));
                 }
             }
         }
-        let in_mesh = matches!(src_plane, DataPlane::Ambient | DataPlane::Sidecar { .. });
+        let in_mesh = matches!(src_plane, Plane::Ambient | Plane::Sidecar);
         if spec.kind == FlowKind::Bypass && in_mesh {
             return Some(inbound());
         }
         let Some(di) = t_w else {
-            return Some(vec![plain(wire)]);
+            return Some(Legs::one(plain(wire)));
         };
         let dst_plane = plane(di);
         let hbone = |proxy: LegProxy| CLeg {
@@ -744,7 +890,7 @@ impl FastJudge {
             service,
         };
         Some(match src_plane {
-            DataPlane::Ambient => {
+            Plane::Ambient => {
                 let waypoint = match service {
                     Some(s) => self.service_waypoint.get(s).copied().flatten(),
                     None => self.workload_waypoint.get(di).copied().flatten(),
@@ -777,9 +923,9 @@ impl FastJudge {
                             service,
                         };
                         let leg2 = match dst_plane {
-                            DataPlane::Ambient => from_wp(LegProxy::Ztunnel(di)),
-                            DataPlane::Sidecar { .. } => from_wp(LegProxy::Sidecar(di)),
-                            DataPlane::None | DataPlane::Waypoint(_) => CLeg {
+                            Plane::Ambient => from_wp(LegProxy::Ztunnel(di)),
+                            Plane::Sidecar => from_wp(LegProxy::Sidecar(di)),
+                            Plane::None | Plane::Waypoint => CLeg {
                                 leg: mk(wp_ep, t_ep, Protocol::Tcp, t_port),
                                 proxy: LegProxy::None,
                                 src_ip: wpw.ip(),
@@ -789,29 +935,29 @@ impl FastJudge {
                                 service,
                             },
                         };
-                        return Some(vec![leg1, leg2]);
+                        return Some(Legs::two(leg1, leg2));
                     }
                 }
                 match dst_plane {
-                    DataPlane::Ambient => vec![hbone(LegProxy::Ztunnel(di))],
-                    DataPlane::Sidecar { .. } => vec![hbone(LegProxy::Sidecar(di))],
-                    DataPlane::None | DataPlane::Waypoint(_) => vec![plain(wire)],
+                    Plane::Ambient => Legs::one(hbone(LegProxy::Ztunnel(di))),
+                    Plane::Sidecar => Legs::one(hbone(LegProxy::Sidecar(di))),
+                    Plane::None | Plane::Waypoint => Legs::one(plain(wire)),
                 }
             }
-            DataPlane::Sidecar { .. } => match dst_plane {
-                DataPlane::Sidecar { .. } => {
+            Plane::Sidecar => match dst_plane {
+                Plane::Sidecar => {
                     let disabled = self.mtls_mode(di, t_port) == MtlsMode::Disable;
-                    vec![CLeg {
+                    Legs::one(CLeg {
                         proxy: LegProxy::Sidecar(di),
                         identity: (!disabled).then_some(si),
                         ..plain(wire)
-                    }]
+                    })
                 }
-                DataPlane::Ambient if options.sending_hbone => vec![hbone(LegProxy::Ztunnel(di))],
-                DataPlane::Ambient => inbound(),
-                DataPlane::None | DataPlane::Waypoint(_) => vec![plain(wire)],
+                Plane::Ambient if options.sending_hbone => Legs::one(hbone(LegProxy::Ztunnel(di))),
+                Plane::Ambient => inbound(),
+                Plane::None | Plane::Waypoint => Legs::one(plain(wire)),
             },
-            DataPlane::None | DataPlane::Waypoint(_) => inbound(),
+            Plane::None | Plane::Waypoint => inbound(),
         })
     }
 
@@ -839,7 +985,7 @@ impl FastJudge {
             _ => self.declared_tcp(spec, leg),
         };
         self.ensure_proxy(id);
-        let info = self.proxies.get(&id)?;
+        let info = self.proxy_info(id)?;
         let identity = leg.identity.and_then(|i| {
             let (ns, sa) = *self.names.get(i)?;
             Some(if info.full_identity {
@@ -907,7 +1053,7 @@ impl FastJudge {
     /// The proxy's decision on one connection with no HTTP request (strict and permissive
     /// readings for Envoy unless the port is declared TCP).
     fn decide(&self, id: ProxyId, conn: &Connection, declared_tcp: bool) -> Option<Decision> {
-        let info = self.proxies.get(&id)?;
+        let info = self.proxy_info(id)?;
         let cluster: &Cluster = &self.cluster;
         let mesh = &self.options.mesh;
         match id {
@@ -954,8 +1100,16 @@ impl FastJudge {
         }
     }
 
+    fn proxy_info(&self, id: ProxyId) -> Option<&ProxyInfo> {
+        match id {
+            ProxyId::Ztunnel(d) => self.ztunnels.get(d as usize)?.as_ref(),
+            ProxyId::Sidecar(d) => self.sidecars.get(d as usize)?.as_ref(),
+            ProxyId::Waypoint(..) => self.waypoints.get(&id),
+        }
+    }
+
     fn ensure_proxy(&mut self, id: ProxyId) {
-        if self.proxies.contains_key(&id) {
+        if self.proxy_info(id).is_some() {
             return;
         }
         let cluster: &Cluster = &self.cluster;
@@ -1023,7 +1177,22 @@ impl FastJudge {
                 }
             }
         }
-        self.proxies.insert(id, info);
+        let dense = |list: &mut Vec<Option<ProxyInfo>>, d: u32, info: ProxyInfo| {
+            let d = d as usize;
+            if list.len() <= d {
+                list.resize_with(d + 1, || None);
+            }
+            if let Some(slot) = list.get_mut(d) {
+                *slot = Some(info);
+            }
+        };
+        match id {
+            ProxyId::Ztunnel(d) => dense(&mut self.ztunnels, d, info),
+            ProxyId::Sidecar(d) => dense(&mut self.sidecars, d, info),
+            ProxyId::Waypoint(..) => {
+                self.waypoints.insert(id, info);
+            }
+        }
     }
 }
 
@@ -1248,18 +1417,18 @@ impl TableJob {
         let plane = |id: WorkloadId| {
             self.judge
                 .workload(id)
-                .and_then(|(i, _)| self.judge.planes.get(i))
-                .cloned()
-                .unwrap_or(DataPlane::None)
+                .and_then(|(i, _)| self.judge.kinds.get(i))
+                .copied()
+                .unwrap_or(Plane::None)
         };
         let dst_meshed = match dst {
             FlowTarget::Workload(id) | FlowTarget::Service { endpoint: id, .. } => {
-                matches!(plane(*id), DataPlane::Ambient | DataPlane::Sidecar { .. })
+                matches!(plane(*id), Plane::Ambient | Plane::Sidecar)
             }
             FlowTarget::External(_) => false,
         };
         let src_outside = match src {
-            FlowSource::Workload(id) => plane(*id) == DataPlane::None,
+            FlowSource::Workload(id) => plane(*id) == Plane::None,
             _ => false,
         };
         if dst_meshed && src_outside {

@@ -253,6 +253,9 @@ fn original_offset(patched: usize, insertions: &[(usize, usize)]) -> usize {
     patched - removed
 }
 
+/// Mappings with at least this many entries get a key index for duplicate detection.
+const MAP_INDEX_MIN: usize = 16;
+
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -261,7 +264,8 @@ enum Frame {
     },
     Map {
         entries: Vec<(Node, Node)>,
-        index: HashMap<String, usize>,
+        /// Key → entry position, built only for large mappings (small ones are scanned).
+        index: Option<HashMap<String, usize>>,
         key: Option<Node>,
         start: usize,
         anchor: usize,
@@ -520,7 +524,7 @@ impl Builder<'_> {
             }),
             Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
                 entries: Vec::new(),
-                index: HashMap::new(),
+                index: None,
                 key: None,
                 start,
                 anchor,
@@ -626,11 +630,25 @@ impl Builder<'_> {
             }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
-                    let name = k.as_str().map(str::to_owned);
-                    match name.as_ref().and_then(|n| index.get(n)) {
-                        Some(&i) => {
+                    let found = k.as_str().and_then(|name| {
+                        if index.is_none() && entries.len() >= MAP_INDEX_MIN {
+                            let mut built = HashMap::new();
+                            for (i, (o, _)) in entries.iter().enumerate() {
+                                if let Some(n) = o.as_str() {
+                                    built.entry(n.to_owned()).or_insert(i);
+                                }
+                            }
+                            *index = Some(built);
+                        }
+                        match index {
+                            Some(index) => index.get(name).copied(),
+                            None => entries.iter().position(|(o, _)| o.as_str() == Some(name)),
+                        }
+                    });
+                    match found {
+                        Some(i) => {
                             self.diagnostics.push(messages::yaml_duplicate_key(
-                                name.as_deref().unwrap_or(""),
+                                k.as_str().unwrap_or(""),
                                 k.span,
                             ));
                             if let Some(slot) = entries.get_mut(i) {
@@ -638,8 +656,8 @@ impl Builder<'_> {
                             }
                         }
                         None => {
-                            if let Some(n) = name {
-                                index.insert(n, entries.len());
+                            if let (Some(n), Some(index)) = (k.as_str(), index.as_mut()) {
+                                index.insert(n.to_owned(), entries.len());
                             }
                             entries.push((k, node));
                         }

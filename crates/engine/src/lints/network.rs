@@ -46,7 +46,11 @@ pub(super) fn wname(w: &Workload) -> String {
 }
 
 fn workload<'c>(cx: &Cx<'c>, id: WorkloadId) -> Option<&'c Workload> {
-    cx.cluster.workloads.iter().find(|w| w.id == id)
+    let workloads = &cx.cluster.workloads;
+    match workloads.get(id.0 as usize) {
+        Some(w) if w.id == id => Some(w),
+        _ => workloads.iter().find(|w| w.id == id),
+    }
 }
 
 /// Who was hit, for one finding.
@@ -79,6 +83,7 @@ fn mesh_legs(cx: &mut Cx) {
     let np = cx.np.clone();
     let mesh_opts = cx.mesh();
     // Isolation per workload, computed once (the pair loop below is quadratic).
+    let iso = netpol::Isolation::new(cluster, &np);
     let isolation: HashMap<WorkloadId, (bool, bool)> = cluster
         .workloads
         .iter()
@@ -86,8 +91,8 @@ fn mesh_legs(cx: &mut Cx) {
             (
                 w.id,
                 (
-                    netpol::is_isolated(cluster, w, Direction::Ingress, &np),
-                    netpol::is_isolated(cluster, w, Direction::Egress, &np),
+                    iso.is_isolated(cluster, w, Direction::Ingress, &np),
+                    iso.is_isolated(cluster, w, Direction::Egress, &np),
                 ),
             )
         })
@@ -102,37 +107,54 @@ fn mesh_legs(cx: &mut Cx) {
     let mut egress: BTreeMap<(usize, usize), Hits> = BTreeMap::new();
     let mut waypoint: BTreeMap<(usize, usize), Hits> = BTreeMap::new();
     let mut budget = FLOW_BUDGET;
+    // Data planes by workload position, and the Service-addressed flow targets that differ
+    // from pod-addressed ones, computed once (both are the same for every source).
+    let planes: Vec<DataPlane> = cluster.workloads.iter().map(|w| cx.dataplane(w)).collect();
+    let meshed = |i: usize| {
+        matches!(
+            planes.get(i),
+            Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
+        )
+    };
+    let mut service_targets: Vec<(usize, u16, WorkloadId)> = Vec::new();
+    for (index, service) in cluster.services.iter().enumerate() {
+        // Service-addressed traffic differs from pod-addressed traffic only when a waypoint
+        // serves the Service or the pod (§2.5 rule 15); otherwise its legs are the same.
+        let service_waypoint = mesh::service_waypoint(cluster, service).is_some();
+        for sp in service.ports.iter().filter(|p| p.protocol == Protocol::Tcp) {
+            for (endpoint, _) in crate::flows::service_endpoints(cluster, index, sp.port) {
+                let differs = service_waypoint
+                    || workload(cx, endpoint)
+                        .is_some_and(|w| mesh::workload_waypoint(cluster, w).is_some());
+                if differs {
+                    service_targets.push((index, sp.port, endpoint));
+                }
+            }
+        }
+    }
     // Verdicts per wire leg, computed once (many flows share their HBONE leg).
     let mut ingress_cache: HashMap<Leg, crate::verdict::LayerVerdict> = HashMap::new();
     let mut egress_cache: HashMap<Leg, crate::verdict::LayerVerdict> = HashMap::new();
     let mut judge_in = |leg: &Leg| {
         ingress_cache
             .entry(*leg)
-            .or_insert_with(|| netpol::evaluate_ingress(cluster, leg, &np))
+            .or_insert_with(|| netpol::evaluate_ingress_with(cluster, leg, &np, Some(&iso)))
             .clone()
     };
     let mut judge_out = |leg: &Leg| {
         egress_cache
             .entry(*leg)
-            .or_insert_with(|| netpol::evaluate_egress(cluster, leg, &np))
+            .or_insert_with(|| netpol::evaluate_egress_with(cluster, leg, &np, Some(&iso)))
             .clone()
     };
-    for src in &cluster.workloads {
-        if !matches!(
-            cx.dataplane(src),
-            DataPlane::Ambient | DataPlane::Sidecar { .. }
-        ) {
+    for (si, src) in cluster.workloads.iter().enumerate() {
+        if !meshed(si) {
             continue;
         }
         let src_egress = isolated(src, Direction::Egress);
         let mut flows = Vec::new();
-        for dst in &cluster.workloads {
-            if dst.id == src.id
-                || !(src_egress || isolated(dst, Direction::Ingress))
-                || !matches!(
-                    cx.dataplane(dst),
-                    DataPlane::Ambient | DataPlane::Sidecar { .. }
-                )
+        for (di, dst) in cluster.workloads.iter().enumerate() {
+            if dst.id == src.id || !(src_egress || isolated(dst, Direction::Ingress)) || !meshed(di)
             {
                 continue;
             }
@@ -149,30 +171,20 @@ fn mesh_legs(cx: &mut Cx) {
                 }
             }
         }
-        for (index, service) in cluster.services.iter().enumerate() {
-            // Service-addressed traffic differs from pod-addressed traffic only when a waypoint
-            // serves the Service or the pod (§2.5 rule 15); otherwise its legs are the same.
-            let service_waypoint = mesh::service_waypoint(cluster, service).is_some();
-            for sp in service.ports.iter().filter(|p| p.protocol == Protocol::Tcp) {
-                for (endpoint, _) in crate::flows::service_endpoints(cluster, index, sp.port) {
-                    let differs = service_waypoint
-                        || workload(cx, endpoint)
-                            .is_some_and(|w| mesh::workload_waypoint(cluster, w).is_some());
-                    if endpoint != src.id && differs {
-                        flows.push(MeshFlow {
-                            src: MeshSource::Workload(src.id),
-                            dst: MeshTarget::Service {
-                                service: index,
-                                port: sp.port,
-                                endpoint,
-                            },
-                            protocol: Protocol::Tcp,
-                            port: sp.port,
-                            http: None,
-                            bypass: false,
-                        });
-                    }
-                }
+        for &(service, port, endpoint) in &service_targets {
+            if endpoint != src.id {
+                flows.push(MeshFlow {
+                    src: MeshSource::Workload(src.id),
+                    dst: MeshTarget::Service {
+                        service,
+                        port,
+                        endpoint,
+                    },
+                    protocol: Protocol::Tcp,
+                    port,
+                    http: None,
+                    bypass: false,
+                });
             }
         }
         for flow in flows {

@@ -226,6 +226,18 @@ fn judge_leg(
     };
     let e = evaluate_egress(cluster, &leg, profile);
     let i = evaluate_ingress(cluster, &leg, profile);
+    // The cached isolation (the flow table's and the lints' fast path) gives the same verdicts.
+    let cache = Isolation::new(cluster, profile);
+    assert_eq!(
+        evaluate_egress_with(cluster, &leg, profile, Some(&cache)),
+        e,
+        "cached egress disagrees on {leg:?}"
+    );
+    assert_eq!(
+        evaluate_ingress_with(cluster, &leg, profile, Some(&cache)),
+        i,
+        "cached ingress disagrees on {leg:?}"
+    );
     let index = NpIndex::new(cluster, profile);
     let allowed = e.is_allow() && i.is_allow();
     assert_eq!(
