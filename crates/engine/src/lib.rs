@@ -102,13 +102,14 @@ pub fn lint_options(options: &flows::Options) -> lints::LintOptions {
     }
 }
 
-/// Parse, diagnostics and lints of one analysis (everything but the flow table).
-fn parse_and_lint(
-    sources: &[Source],
-    options: &AnalyzeOptions,
-) -> (model::Cluster, Vec<Diagnostic>, Vec<lints::Lint>) {
-    let (cluster, mut diagnostics) = parse::parse(sources);
-    let lints = lints::lint(sources, &cluster, &lint_options(&options.flow_options));
+/// The diagnostics of one analysis: the parser's, istiod's status warnings
+/// ([`istio_status_diagnostics`]) and the lints, sorted.
+fn merge_diagnostics(
+    cluster: &model::Cluster,
+    mut diagnostics: Vec<Diagnostic>,
+    statuses: Vec<Diagnostic>,
+    lints: &[lints::Lint],
+) -> Vec<Diagnostic> {
     // PP4005 / PP4006 quote istiod's status text and add advice and a fix: drop the plain
     // PP3101 warning on the same policy.
     let covered: std::collections::HashSet<(SourceId, u32)> = lints
@@ -127,13 +128,13 @@ fn parse_and_lint(
         })
         .collect();
     diagnostics.extend(
-        istio_status_diagnostics(&cluster, &options.flow_options.mesh)
+        statuses
             .into_iter()
             .filter(|d| !(d.code == "PP3101" && policy_spans.contains(&d.span))),
     );
     diagnostics.extend(lints.iter().map(lints::Lint::to_diagnostic));
     diagnostics.sort_by_key(|d| (d.span.source, d.span.start, d.span.end));
-    (cluster, diagnostics, lints)
+    diagnostics
 }
 
 /// How far an [`AnalysisJob`] is: work units done of the (estimated) total.
@@ -156,7 +157,34 @@ impl Progress {
 
 #[allow(clippy::large_enum_variant, reason = "one per job; moved once")]
 enum JobStage {
-    Parse,
+    /// YAML trees of source `source`, document range `next` of `ranges` onwards.
+    Yaml {
+        source: usize,
+        ranges: Vec<(usize, usize)>,
+        next: usize,
+    },
+    /// Reading document `document` of source `source` into the parser.
+    Read {
+        source: usize,
+        document: usize,
+    },
+    /// Defaults and grouping ([`parse::Parser::finish`]).
+    Build,
+    /// One lint rule family per step.
+    Lint {
+        cluster: model::Cluster,
+        linter: lints::Linter,
+    },
+    /// istiod's status warnings (of AuthorizationPolicy `next` onwards), then sort the
+    /// diagnostics.
+    Merge {
+        cluster: model::Cluster,
+        lints: Vec<lints::Lint>,
+        statuses: Vec<Diagnostic>,
+        next: usize,
+    },
+    /// The table job's set-up (its indexes).
+    TableSetup(model::Cluster),
     Table {
         cluster: std::rc::Rc<model::Cluster>,
         job: Box<table::TableJob>,
@@ -164,88 +192,292 @@ enum JobStage {
     Done(model::Cluster, table::FlowTable),
 }
 
-/// A resumable analysis for a page that must stay responsive: parse + lints (one step), then
-/// the flow table in slices of about `budget` rows. [`AnalysisJob::finish`] completes whatever
-/// is left; the result equals [`analyze_with`].
+/// A resumable analysis for a page that must stay responsive. Stages, each in small steps:
+/// YAML trees (a few documents per step, about `budget * 64` bytes), reading them into the model
+/// (same), building the cluster (one step), the lints (one rule family per step), istiod's status
+/// warnings (one step), the table job's set-up (one step), then the flow table in slices of about
+/// `budget` rows. [`AnalysisJob::finish`] completes whatever is left; the result equals
+/// [`analyze_with`].
 pub struct AnalysisJob {
     sources: Vec<Source>,
     options: AnalyzeOptions,
     stage: JobStage,
+    /// Per source read so far: its documents and YAML diagnostics.
+    trees: Vec<(Vec<yaml::Document>, Vec<Diagnostic>)>,
+    parser: parse::Parser,
     diagnostics: Vec<Diagnostic>,
     lints: Vec<lints::Lint>,
-    /// Units of the parse step (bytes of input / 64, at least 1).
+    /// Units of the YAML stage and of the read stage each (bytes of input / 64, at least 1).
     parse_units: usize,
+    /// Units done before the table (monotonic).
+    pre_done: usize,
 }
+
+/// Bytes of YAML per work unit.
+const BYTES_PER_UNIT: usize = 64;
 
 impl AnalysisJob {
     pub fn new(sources: Vec<Source>, options: AnalyzeOptions) -> AnalysisJob {
-        let parse_units = (sources.iter().map(|s| s.text.len()).sum::<usize>() / 64).max(1);
+        let parse_units =
+            (sources.iter().map(|s| s.text.len()).sum::<usize>() / BYTES_PER_UNIT).max(1);
+        let ranges = sources
+            .first()
+            .map(|s| yaml::split_documents(&s.text))
+            .unwrap_or_default();
         AnalysisJob {
             sources,
             options,
-            stage: JobStage::Parse,
+            stage: JobStage::Yaml {
+                source: 0,
+                ranges,
+                next: 0,
+            },
+            trees: Vec::new(),
+            parser: parse::Parser::new(),
             diagnostics: Vec::new(),
             lints: Vec::new(),
             parse_units,
+            pre_done: 0,
         }
     }
 
-    /// Do about `budget` units of work (a whole parse counts as one step; table rows are one
-    /// unit each) and report progress.
+    /// Units of the build step, of each lint family and of the merge step.
+    fn small_units(&self) -> usize {
+        (self.parse_units / 8).max(1)
+    }
+
+    /// Units of the lints (as many as the YAML stage).
+    fn lint_units(&self) -> usize {
+        self.parse_units
+    }
+
+    /// Units of all the work before the table: YAML, read, build, lints, merge, table set-up.
+    fn pre_total(&self) -> usize {
+        2 * self.parse_units + self.lint_units() + 3 * self.small_units()
+    }
+
+    fn advance(&mut self, units: usize) {
+        self.pre_done = (self.pre_done + units).min(self.pre_total());
+    }
+
+    /// Do about `budget` units of work (64 bytes of YAML or one table row per unit; the build,
+    /// each lint family and the table set-up are one step each) and report progress.
     pub fn step(&mut self, budget: usize) -> Progress {
-        match &mut self.stage {
-            JobStage::Parse => {
-                let (cluster, diagnostics, lints) = parse_and_lint(&self.sources, &self.options);
-                self.diagnostics = diagnostics;
-                self.lints = lints;
-                if self.options.flows {
-                    let cluster = std::rc::Rc::new(cluster);
-                    let job = table::TableJob::new(
-                        cluster.clone(),
-                        std::rc::Rc::new(self.options.flow_options.clone()),
-                    );
-                    self.stage = JobStage::Table {
-                        cluster,
-                        job: Box::new(job),
-                    };
-                } else {
-                    self.stage = JobStage::Done(cluster, table::FlowTable::default());
+        let budget_bytes = budget.max(1).saturating_mul(BYTES_PER_UNIT);
+        let stage = std::mem::replace(&mut self.stage, JobStage::Build);
+        self.stage = match stage {
+            JobStage::Yaml {
+                source,
+                ranges,
+                mut next,
+            } => {
+                let id = parse::source_id(source);
+                let mut bytes = 0;
+                if let Some(text) = self.sources.get(source).map(|s| s.text.as_str()) {
+                    if self.trees.len() <= source {
+                        self.trees.resize_with(source + 1, Default::default);
+                    }
+                    let (documents, diagnostics) = &mut self.trees[source];
+                    while let Some(&range) = ranges.get(next) {
+                        if bytes > 0 && bytes >= budget_bytes {
+                            break;
+                        }
+                        yaml::parse_range(id, text, range, documents, diagnostics);
+                        bytes += range.1.saturating_sub(range.0);
+                        next += 1;
+                    }
                 }
-            }
-            JobStage::Table { job, .. } => {
-                job.step(budget);
-                if job.is_done() {
-                    if let JobStage::Table { cluster, job } =
-                        std::mem::replace(&mut self.stage, JobStage::Parse)
-                    {
-                        let table = job.finish();
-                        let cluster =
-                            std::rc::Rc::try_unwrap(cluster).unwrap_or_else(|rc| (*rc).clone());
-                        self.stage = JobStage::Done(cluster, table);
+                self.advance(bytes / BYTES_PER_UNIT);
+                if next < ranges.len() {
+                    JobStage::Yaml {
+                        source,
+                        ranges,
+                        next,
+                    }
+                } else if let Some(s) = self.sources.get(source + 1) {
+                    JobStage::Yaml {
+                        source: source + 1,
+                        ranges: yaml::split_documents(&s.text),
+                        next: 0,
+                    }
+                } else {
+                    self.trees.resize_with(self.sources.len(), Default::default);
+                    self.pre_done = self.pre_done.max(self.parse_units);
+                    JobStage::Read {
+                        source: 0,
+                        document: 0,
                     }
                 }
             }
-            JobStage::Done(..) => {}
-        }
+            JobStage::Read {
+                mut source,
+                mut document,
+            } => {
+                let mut bytes = 0;
+                while let (Some(src), Some((documents, yaml_diagnostics))) =
+                    (self.sources.get(source), self.trees.get_mut(source))
+                {
+                    if bytes > 0 && bytes >= budget_bytes {
+                        break;
+                    }
+                    if document == 0 {
+                        self.parser.diagnostics(std::mem::take(yaml_diagnostics));
+                    }
+                    match documents.get(document) {
+                        Some(d) => {
+                            self.parser.read_document(&src.text, d);
+                            bytes += (d.span.end.saturating_sub(d.span.start) as usize).max(1);
+                            document += 1;
+                        }
+                        None => {
+                            source += 1;
+                            document = 0;
+                        }
+                    }
+                }
+                self.advance(bytes / BYTES_PER_UNIT);
+                if source < self.sources.len() {
+                    JobStage::Read { source, document }
+                } else {
+                    self.pre_done = self.pre_done.max(2 * self.parse_units);
+                    JobStage::Build
+                }
+            }
+            JobStage::Build => {
+                let (cluster, diagnostics) = std::mem::take(&mut self.parser).finish();
+                self.diagnostics = diagnostics;
+                let roots = std::mem::take(&mut self.trees)
+                    .into_iter()
+                    .map(|(documents, _)| documents.into_iter().filter_map(|d| d.root).collect())
+                    .collect();
+                self.advance(self.small_units());
+                JobStage::Lint {
+                    cluster,
+                    linter: lints::Linter::with_roots(roots),
+                }
+            }
+            JobStage::Lint {
+                cluster,
+                mut linter,
+            } => {
+                let options = lint_options(&self.options.flow_options);
+                let (_, linter_total) = linter.progress(&cluster);
+                let linter_budget = budget
+                    .saturating_mul(linter_total)
+                    .checked_div(self.lint_units())
+                    .unwrap_or(usize::MAX);
+                linter.step(&self.sources, &cluster, &options, linter_budget);
+                let (done, total) = linter.progress(&cluster);
+                let base = 2 * self.parse_units + self.small_units();
+                let lint_done = done
+                    .saturating_mul(self.lint_units())
+                    .checked_div(total)
+                    .unwrap_or(0);
+                self.pre_done = self.pre_done.max(base + lint_done).min(self.pre_total());
+                if linter.is_done() {
+                    JobStage::Merge {
+                        cluster,
+                        lints: linter.finish(),
+                        statuses: Vec::new(),
+                        next: 0,
+                    }
+                } else {
+                    JobStage::Lint { cluster, linter }
+                }
+            }
+            JobStage::Merge {
+                cluster,
+                lints,
+                mut statuses,
+                mut next,
+            } => {
+                let policies = cluster.authorization_policies.len();
+                let count = budget
+                    .saturating_mul(policies)
+                    .checked_div(self.small_units())
+                    .unwrap_or(usize::MAX)
+                    .max(1);
+                let end = next.saturating_add(count).min(policies);
+                let mesh = &self.options.flow_options.mesh;
+                statuses
+                    .extend((next..end).filter_map(|i| istio_status_diagnostic(&cluster, mesh, i)));
+                self.advance(
+                    end.saturating_sub(next)
+                        .saturating_mul(self.small_units())
+                        .checked_div(policies)
+                        .unwrap_or(0),
+                );
+                next = end;
+                if next < policies {
+                    JobStage::Merge {
+                        cluster,
+                        lints,
+                        statuses,
+                        next,
+                    }
+                } else {
+                    self.diagnostics = merge_diagnostics(
+                        &cluster,
+                        std::mem::take(&mut self.diagnostics),
+                        statuses,
+                        &lints,
+                    );
+                    self.lints = lints;
+                    let merged = 2 * self.parse_units + self.lint_units() + 2 * self.small_units();
+                    self.pre_done = self.pre_done.max(merged).min(self.pre_total());
+                    if self.options.flows {
+                        JobStage::TableSetup(cluster)
+                    } else {
+                        self.pre_done = self.pre_total();
+                        JobStage::Done(cluster, table::FlowTable::default())
+                    }
+                }
+            }
+            JobStage::TableSetup(cluster) => {
+                let cluster = std::rc::Rc::new(cluster);
+                let job = table::TableJob::new(
+                    cluster.clone(),
+                    std::rc::Rc::new(self.options.flow_options.clone()),
+                );
+                self.pre_done = self.pre_total();
+                JobStage::Table {
+                    cluster,
+                    job: Box::new(job),
+                }
+            }
+            JobStage::Table { cluster, mut job } => {
+                job.step(budget);
+                if job.is_done() {
+                    let table = job.finish();
+                    let cluster =
+                        std::rc::Rc::try_unwrap(cluster).unwrap_or_else(|rc| (*rc).clone());
+                    JobStage::Done(cluster, table)
+                } else {
+                    JobStage::Table { cluster, job }
+                }
+            }
+            done @ JobStage::Done(..) => done,
+        };
         self.progress()
     }
 
     pub fn progress(&self) -> Progress {
+        let pre = self.pre_total();
         match &self.stage {
-            JobStage::Parse => Progress {
-                done: 0,
-                total: self.parse_units * 2,
-            },
             JobStage::Table { job, .. } => {
                 let (done, total) = job.progress();
                 Progress {
-                    done: self.parse_units + done,
-                    total: self.parse_units + total,
+                    done: pre + done,
+                    total: pre + total,
                 }
             }
             JobStage::Done(_, table) => Progress {
-                done: self.parse_units + table.len(),
-                total: self.parse_units + table.len(),
+                done: pre + table.len(),
+                total: pre + table.len(),
+            },
+            _ => Progress {
+                done: self.pre_done,
+                total: if self.options.flows { pre * 2 } else { pre },
             },
         }
     }
@@ -281,9 +513,20 @@ pub fn istio_status_diagnostics(
     cluster: &model::Cluster,
     mesh: &istio::MeshOptions,
 ) -> Vec<Diagnostic> {
+    (0..cluster.authorization_policies.len())
+        .filter_map(|index| istio_status_diagnostic(cluster, mesh, index))
+        .collect()
+}
+
+/// [`istio_status_diagnostics`] of AuthorizationPolicy `index` alone.
+fn istio_status_diagnostic(
+    cluster: &model::Cluster,
+    mesh: &istio::MeshOptions,
+    index: usize,
+) -> Option<Diagnostic> {
     use istio::model::Target;
-    let mut res = Vec::new();
-    for (index, policy) in cluster.authorization_policies.iter().enumerate() {
+    let policy = cluster.authorization_policies.get(index)?;
+    {
         let in_scope = |w: &model::Workload| {
             let ns = policy.namespace == w.namespace || policy.namespace == mesh.root_namespace;
             ns && match &policy.target {
@@ -296,12 +539,10 @@ pub fn istio_status_diagnostics(
             istio::mesh::dataplane(cluster, w) == istio::mesh::DataPlane::Ambient && in_scope(w)
         });
         if !ambient {
-            continue;
+            return None;
         }
         let conversion = istio::ztunnel::convert(policy, index, cluster, mesh);
-        let Some(status) = conversion.status else {
-            continue;
-        };
+        let status = conversion.status?;
         let (code, help) = match conversion.not_sent {
             Some(verdict::AuthzIgnored::UnsupportedActionAtZtunnel) => (
                 "PP3102",
@@ -316,7 +557,7 @@ pub fn istio_status_diagnostics(
                 "enforce HTTP rules at a waypoint: deploy one and attach the policy with `targetRefs`",
             ),
         };
-        res.push(
+        Some(
             Diagnostic::warning(
                 code,
                 format!(
@@ -326,7 +567,6 @@ pub fn istio_status_diagnostics(
                 policy.span,
             )
             .with_help(help),
-        );
+        )
     }
-    res
 }

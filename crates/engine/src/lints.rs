@@ -26,7 +26,7 @@ use crate::istio::MeshOptions;
 use crate::model::{Cluster, Workload};
 use crate::netpol::NpProfile;
 use crate::profiles::CniProfile;
-use crate::source::{Source, SourceId, Span};
+use crate::source::{Source, Span};
 
 pub use catalogue::{LintInfo, CATALOGUE};
 
@@ -119,21 +119,161 @@ pub fn info(code: &str) -> Option<&'static LintInfo> {
 /// Lint the parsed input. `sources` must be the sources `cluster` was parsed from (spans point
 /// into them; fixes are computed from their text). Sorted by source, position, code.
 pub fn lint(sources: &[Source], cluster: &Cluster, options: &LintOptions) -> Vec<Lint> {
-    let mut cx = Cx::new(sources, cluster, options);
-    network::check(&mut cx);
-    authz::check(&mut cx);
-    references::check(&mut cx);
-    let mut out = cx.out;
-    out.sort_by(|a, b| {
-        (a.span.source, a.span.start, a.span.end, a.code).cmp(&(
-            b.span.source,
-            b.span.start,
-            b.span.end,
-            b.code,
-        ))
-    });
-    out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
-    out
+    let mut linter = Linter::new(sources);
+    while !linter.is_done() {
+        linter.step(sources, cluster, options, usize::MAX);
+    }
+    linter.finish()
+}
+
+/// The rule families [`Linter`] runs, in order: the network families (the first, the mesh
+/// legs, in steps of flows), the AuthorizationPolicy rules (per policy) and the
+/// reference checks (per policy).
+const FAMILIES: usize = network::FAMILIES + 2;
+
+/// Units of work per family in [`Linter::progress`].
+const FAMILY_UNITS: usize = 1024;
+
+/// An incremental [`lint`]: a [`Linter::step`] runs a bounded part of one rule family;
+/// [`Linter::finish`] sorts. Every step must get the same `sources`, `cluster` and `options`;
+/// the result then equals [`lint`].
+pub struct Linter {
+    /// Per source: the non-empty document roots of its YAML.
+    roots: Vec<Vec<crate::yaml::Node>>,
+    out: Vec<Lint>,
+    family: usize,
+    /// Next item of the current family.
+    item: usize,
+    /// The mesh legs family in progress.
+    mesh_legs: Option<network::MeshLegs>,
+}
+
+impl Linter {
+    /// Parses the sources' YAML (for placing fixes).
+    pub fn new(sources: &[Source]) -> Linter {
+        let roots = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (documents, _) =
+                    crate::yaml::parse_documents(crate::parse::source_id(i), &s.text);
+                documents.into_iter().filter_map(|d| d.root).collect()
+            })
+            .collect();
+        Linter::with_roots(roots)
+    }
+
+    /// With the YAML already parsed: per source, the non-empty roots of
+    /// [`crate::yaml::parse_documents`] of its text, in order.
+    pub fn with_roots(roots: Vec<Vec<crate::yaml::Node>>) -> Linter {
+        Linter {
+            roots,
+            out: Vec::new(),
+            family: 0,
+            item: 0,
+            mesh_legs: None,
+        }
+    }
+
+    /// (units done, units in all); grows monotonically.
+    pub fn progress(&self, cluster: &Cluster) -> (usize, usize) {
+        let total = FAMILIES * FAMILY_UNITS;
+        if self.is_done() {
+            return (total, total);
+        }
+        let items = Self::items(self.family, cluster).max(1);
+        let within = (self.item.min(items) * FAMILY_UNITS / items).min(FAMILY_UNITS - 1);
+        (self.family * FAMILY_UNITS + within, total)
+    }
+
+    /// The items of a family (1 for a family that runs whole; the mesh legs: set-up + flows).
+    fn items(family: usize, cluster: &Cluster) -> usize {
+        match family {
+            0 => network::MeshLegs::FLOWS + 1,
+            f if f < network::FAMILIES => 1,
+            f if f == network::FAMILIES => cluster.authorization_policies.len(),
+            _ => cluster.network_policies.len() + cluster.authorization_policies.len(),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.family >= FAMILIES
+    }
+
+    /// Run a part of the current rule family: about `budget` units of [`Linter::progress`]
+    /// (at least one item: a policy, a mesh flow, or a whole small family).
+    pub fn step(
+        &mut self,
+        sources: &[Source],
+        cluster: &Cluster,
+        options: &LintOptions,
+        budget: usize,
+    ) {
+        if self.is_done() {
+            return;
+        }
+        let family = self.family;
+        let items = Self::items(family, cluster);
+        let count = budget
+            .saturating_mul(items)
+            .checked_div(FAMILY_UNITS)
+            .unwrap_or(0)
+            .max(1);
+        let mut cx = Cx::new(sources, &self.roots, cluster, options);
+        cx.out = std::mem::take(&mut self.out);
+        let finished = match family {
+            0 => {
+                if !cx.np.enforces_network_policy {
+                    true
+                } else if let Some(legs) = &mut self.mesh_legs {
+                    legs.step(&mut cx, count);
+                    self.item = legs.position() + 1;
+                    legs.is_done()
+                } else {
+                    self.mesh_legs = Some(network::MeshLegs::new(&cx));
+                    self.item = 1;
+                    false
+                }
+            }
+            f if f < network::FAMILIES => {
+                network::check_family(&mut cx, f);
+                true
+            }
+            f => {
+                let end = self.item.saturating_add(count).min(items);
+                while self.item < end {
+                    if f == network::FAMILIES {
+                        authz::check_item(&mut cx, self.item);
+                    } else {
+                        references::check_item(&mut cx, self.item);
+                    }
+                    self.item += 1;
+                }
+                self.item >= items
+            }
+        };
+        self.out = cx.out;
+        if finished {
+            self.family += 1;
+            self.item = 0;
+            self.mesh_legs = None;
+        }
+    }
+
+    /// The lints, sorted by source, position, code (call when done).
+    pub fn finish(self) -> Vec<Lint> {
+        let mut out = self.out;
+        out.sort_by(|a, b| {
+            (a.span.source, a.span.start, a.span.end, a.code).cmp(&(
+                b.span.source,
+                b.span.start,
+                b.span.end,
+                b.code,
+            ))
+        });
+        out.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+        out
+    }
 }
 
 /// Apply a fix's edits to `text` (the text of the source the fix is for). Edits that overlap an
@@ -215,11 +355,19 @@ pub(crate) struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    fn new(sources: &'a [Source], cluster: &'a Cluster, options: &'a LintOptions) -> Cx<'a> {
+    fn new(
+        sources: &'a [Source],
+        roots: &'a [Vec<crate::yaml::Node>],
+        cluster: &'a Cluster,
+        options: &'a LintOptions,
+    ) -> Cx<'a> {
         let docs = sources
             .iter()
+            .zip(roots)
             .enumerate()
-            .map(|(i, s)| edit::Doc::new(SourceId(u32::try_from(i).unwrap_or(u32::MAX)), &s.text))
+            .map(|(i, (s, roots))| {
+                edit::Doc::with_roots(crate::parse::source_id(i), &s.text, roots)
+            })
             .collect();
         Cx {
             cluster,
@@ -363,6 +511,7 @@ pub(crate) fn qualified(namespace: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SourceId;
 
     #[test]
     fn apply_fix_skips_bad_edits() {

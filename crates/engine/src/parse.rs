@@ -62,37 +62,87 @@ use workload::PodRecord;
 
 /// Read all sources. Never fails; every problem is a diagnostic.
 pub fn parse(sources: &[Source]) -> (Cluster, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
-    let mut collected = Collected::default();
-    for (i, source) in sources.iter().enumerate() {
-        let id = SourceId(u32::try_from(i).unwrap_or(u32::MAX));
-        let (documents, yaml_diagnostics) = yaml::parse_documents(id, &source.text);
-        diagnostics.extend(yaml_diagnostics);
-        let mut cx = Cx {
-            text: &source.text,
-            diagnostics: &mut diagnostics,
-        };
-        for document in &documents {
-            if let Some(root) = &document.root {
-                read_document(&mut cx, &mut collected, root);
-            }
+    let trees: Vec<(Vec<yaml::Document>, Vec<Diagnostic>)> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| yaml::parse_documents(source_id(i), &source.text))
+        .collect();
+    parse_trees(sources, &trees)
+}
+
+/// [`parse`] from documents already parsed: `trees[i]` is [`yaml::parse_documents`] of
+/// `sources[i]` (its documents and YAML diagnostics).
+pub fn parse_trees(
+    sources: &[Source],
+    trees: &[(Vec<yaml::Document>, Vec<Diagnostic>)],
+) -> (Cluster, Vec<Diagnostic>) {
+    let mut parser = Parser::new();
+    for (source, (documents, yaml_diagnostics)) in sources.iter().zip(trees) {
+        parser.diagnostics(yaml_diagnostics.iter().cloned());
+        for document in documents {
+            parser.read_document(&source.text, document);
         }
     }
-    let authorization_policies = std::mem::take(&mut collected.authorization_policies);
-    let peer_authentications = std::mem::take(&mut collected.peer_authentications);
-    let waypoints = std::mem::take(&mut collected.waypoints);
-    let admin_network_policies = std::mem::take(&mut collected.admin_network_policies);
-    let baseline = std::mem::take(&mut collected.baseline_admin_network_policies);
-    anp::check_priorities(&admin_network_policies, &mut diagnostics);
-    let mut cluster = finish::build(collected, &mut diagnostics);
-    cluster.admin_network_policies = admin_network_policies;
-    // Only `default` is accepted and duplicates replace each other, so there is at most one.
-    cluster.baseline_admin_network_policy = baseline.into_iter().next_back();
-    cluster.authorization_policies = authorization_policies;
-    cluster.peer_authentications = peer_authentications;
-    cluster.waypoints = waypoints;
-    crate::istio::materialize_waypoints(&mut cluster);
-    (cluster, diagnostics)
+    parser.finish()
+}
+
+/// The id of the `i`-th source.
+pub fn source_id(i: usize) -> SourceId {
+    SourceId(u32::try_from(i).unwrap_or(u32::MAX))
+}
+
+/// An incremental [`parse`]: feed each source's YAML diagnostics, then its documents, source by
+/// source in order ([`Parser::diagnostics`], [`Parser::read_document`]); [`Parser::finish`]
+/// builds the cluster. Fed in that order, the result equals [`parse`].
+#[derive(Default)]
+pub struct Parser {
+    diagnostics: Vec<Diagnostic>,
+    collected: Collected,
+}
+
+impl Parser {
+    pub fn new() -> Parser {
+        Parser::default()
+    }
+
+    /// Add diagnostics (a source's YAML diagnostics, before its documents).
+    pub fn diagnostics(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+    }
+
+    /// Read one document of the source whose text is `text`.
+    pub fn read_document(&mut self, text: &str, document: &yaml::Document) {
+        if let Some(root) = &document.root {
+            let mut cx = Cx {
+                text,
+                diagnostics: &mut self.diagnostics,
+            };
+            read_document(&mut cx, &mut self.collected, root);
+        }
+    }
+
+    /// Defaults, grouping and cross-object checks: the cluster and every diagnostic.
+    pub fn finish(self) -> (Cluster, Vec<Diagnostic>) {
+        let Parser {
+            mut diagnostics,
+            mut collected,
+        } = self;
+        let authorization_policies = std::mem::take(&mut collected.authorization_policies);
+        let peer_authentications = std::mem::take(&mut collected.peer_authentications);
+        let waypoints = std::mem::take(&mut collected.waypoints);
+        let admin_network_policies = std::mem::take(&mut collected.admin_network_policies);
+        let baseline = std::mem::take(&mut collected.baseline_admin_network_policies);
+        anp::check_priorities(&admin_network_policies, &mut diagnostics);
+        let mut cluster = finish::build(collected, &mut diagnostics);
+        cluster.admin_network_policies = admin_network_policies;
+        // Only `default` is accepted and duplicates replace each other, so there is at most one.
+        cluster.baseline_admin_network_policy = baseline.into_iter().next_back();
+        cluster.authorization_policies = authorization_policies;
+        cluster.peer_authentications = peer_authentications;
+        cluster.waypoints = waypoints;
+        crate::istio::materialize_waypoints(&mut cluster);
+        (cluster, diagnostics)
+    }
 }
 
 /// Everything read from the documents, before defaults and grouping (`finish`).

@@ -151,13 +151,24 @@ impl Node {
 pub fn parse_documents(source: SourceId, text: &str) -> (Vec<Document>, Vec<Diagnostic>) {
     let mut documents = Vec::new();
     let mut diagnostics = Vec::new();
-    for (start, end) in split_documents(text) {
-        let Some(slice) = text.get(start..end) else {
-            continue;
-        };
-        parse_segment(source, slice, start, &mut documents, &mut diagnostics);
+    for range in split_documents(text) {
+        parse_range(source, text, range, &mut documents, &mut diagnostics);
     }
     (documents, diagnostics)
+}
+
+/// Parse one range of `text` (one of [`split_documents`]) into `documents` and `diagnostics`,
+/// exactly as [`parse_documents`] does for that range. An invalid range is skipped.
+pub fn parse_range(
+    source: SourceId,
+    text: &str,
+    (start, end): (usize, usize),
+    documents: &mut Vec<Document>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(slice) = text.get(start..end) {
+        parse_segment(source, slice, start, documents, diagnostics);
+    }
 }
 
 /// Byte ranges of the documents of `text`. A new document starts at every line that begins

@@ -24,9 +24,10 @@ use super::edit::{scalar, Y};
 use super::network::wname;
 use super::{fix, list, qualified, Cx, Fix};
 
-pub(super) fn check(cx: &mut Cx) {
+/// The rules on AuthorizationPolicy `index`; run for every index in order.
+pub(super) fn check_item(cx: &mut Cx, index: usize) {
     let cluster = cx.cluster;
-    for (index, policy) in cluster.authorization_policies.iter().enumerate() {
+    if let Some(policy) = cluster.authorization_policies.get(index) {
         match &policy.target {
             Target::TargetRefs(refs) => target_refs(cx, policy, refs),
             Target::Selector(_) | Target::Namespace => {

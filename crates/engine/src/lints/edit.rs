@@ -4,7 +4,7 @@
 //! rewrites wherever it can. No policy semantics here.
 
 use crate::source::{SourceId, Span};
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{Node, Value};
 
 use super::TextEdit;
 
@@ -176,16 +176,27 @@ fn entry_lines(k: &str, v: &Y, style: Style) -> Vec<String> {
 pub(crate) struct Doc<'a> {
     pub text: &'a str,
     pub source: SourceId,
-    roots: Vec<Node>,
+    roots: std::borrow::Cow<'a, [Node]>,
 }
 
 impl<'a> Doc<'a> {
+    #[cfg(test)]
     pub(crate) fn new(source: SourceId, text: &'a str) -> Doc<'a> {
-        let (documents, _) = yaml::parse_documents(source, text);
+        let (documents, _) = crate::yaml::parse_documents(source, text);
         Doc {
             text,
             source,
-            roots: documents.into_iter().filter_map(|d| d.root).collect(),
+            roots: std::borrow::Cow::Owned(documents.into_iter().filter_map(|d| d.root).collect()),
+        }
+    }
+
+    /// A document set over roots already parsed (the non-empty roots of
+    /// [`crate::yaml::parse_documents`] of `text`, in order).
+    pub(crate) fn with_roots(source: SourceId, text: &'a str, roots: &'a [Node]) -> Doc<'a> {
+        Doc {
+            text,
+            source,
+            roots: std::borrow::Cow::Borrowed(roots),
         }
     }
 
@@ -195,7 +206,11 @@ impl<'a> Doc<'a> {
             return None;
         }
         let mut fallback = None;
-        for root in &self.roots {
+        // Roots are disjoint and in text order: skip those that end before `span` (find_in
+        // would reject them) and stop at the first that starts after it.
+        let first = self.roots.partition_point(|r| r.span.end < span.start);
+        let roots = self.roots.get(first..).unwrap_or_default();
+        for root in roots.iter().take_while(|r| r.span.start <= span.end) {
             if let Some(n) = find_in(root, span, &mut fallback) {
                 return Some(n);
             }
@@ -206,8 +221,12 @@ impl<'a> Doc<'a> {
     /// The indentation style of the document that contains `node` (defaults: step 2,
     /// sequences not indented).
     pub(crate) fn style_near(&self, node: &Node) -> Style {
+        // Roots are disjoint and in text order (see `find`).
+        let first = self.roots.partition_point(|r| r.span.end < node.span.start);
         let root = self
             .roots
+            .get(first..)
+            .unwrap_or_default()
             .iter()
             .find(|r| r.span.start <= node.span.start && node.span.start <= r.span.end);
         let mut style = Style::default();

@@ -30,14 +30,19 @@ use super::{fix, list, qualified, Cx};
 /// linted partially for PP4001, PP4002 and PP4009.
 const FLOW_BUDGET: usize = 20_000;
 
-pub(super) fn check(cx: &mut Cx) {
-    if cx.np.enforces_network_policy {
-        mesh_legs(cx);
-        probes(cx);
-        dns(cx);
+/// The rule families of this module, in the order they run.
+pub(super) const FAMILIES: usize = 5;
+
+/// One rule family (`1..FAMILIES`; family 0, the mesh legs, is [`MeshLegs`]).
+pub(super) fn check_family(cx: &mut Cx, family: usize) {
+    let enforces = cx.np.enforces_network_policy;
+    match family {
+        1 if enforces => probes(cx),
+        2 if enforces => dns(cx),
+        3 => widened(cx),
+        4 => stray_dash(cx),
+        _ => {}
     }
-    widened(cx);
-    stray_dash(cx);
 }
 
 /// `ns/name` of a workload.
@@ -77,191 +82,335 @@ fn quoted(items: &BTreeSet<String>) -> String {
     list(items.iter().map(|s| format!("`{s}`")))
 }
 
-/// PP4001, PP4002, PP4009: judge the HBONE legs of every mesh flow.
-fn mesh_legs(cx: &mut Cx) {
-    let cluster = cx.cluster;
-    let np = cx.np.clone();
-    let mesh_opts = cx.mesh();
-    // Isolation per workload, computed once (the pair loop below is quadratic).
-    let iso = netpol::Isolation::new(cluster, &np);
-    let isolation: HashMap<WorkloadId, (bool, bool)> = cluster
-        .workloads
-        .iter()
-        .map(|w| {
-            (
-                w.id,
+/// PP4001, PP4002, PP4009: judge the HBONE legs of every mesh flow, resumable: [`MeshLegs::new`]
+/// computes the per-workload facts, [`MeshLegs::step`] handles a few source workloads.
+pub(super) struct MeshLegs {
+    iso: netpol::Isolation,
+    /// Isolation per workload, computed once (the pair loop is quadratic).
+    isolation: HashMap<WorkloadId, (bool, bool)>,
+    ingress: BTreeMap<(usize, usize), Hits>,
+    egress: BTreeMap<(usize, usize), Hits>,
+    waypoint: BTreeMap<(usize, usize), Hits>,
+    budget: usize,
+    /// Data planes by workload position.
+    planes: Vec<DataPlane>,
+    /// The Service-addressed flow targets that differ from pod-addressed ones (the same for
+    /// every source).
+    service_targets: Vec<(usize, u16, WorkloadId)>,
+    /// Verdicts per wire leg, computed once (many flows share their HBONE leg).
+    ingress_cache: HashMap<Leg, crate::verdict::LayerVerdict>,
+    egress_cache: HashMap<Leg, crate::verdict::LayerVerdict>,
+    /// Next source workload position.
+    next: usize,
+    /// The flows of the current source (position `next - 1`), and the next one to judge.
+    pending: Vec<MeshFlow>,
+    pending_at: usize,
+    /// Once every flow is judged: the findings still to report, last first.
+    findings: Option<Vec<FindingHits>>,
+    /// The leg verdicts of the caches, dropped a few per step.
+    garbage: Vec<crate::verdict::LayerVerdict>,
+    done: bool,
+}
+
+/// A finding, its key ((policy, rule) or (policy, waypoint)) and who was hit.
+type FindingHits = (Finding, (usize, usize), Hits);
+
+/// A reported finding costs about as much as judging this many flows.
+const FINDING_COST: usize = 16;
+
+impl MeshLegs {
+    pub(super) fn new(cx: &Cx) -> MeshLegs {
+        let cluster = cx.cluster;
+        let np = &cx.np;
+        let iso = netpol::Isolation::new(cluster, np);
+        let isolation: HashMap<WorkloadId, (bool, bool)> = cluster
+            .workloads
+            .iter()
+            .map(|w| {
                 (
-                    iso.is_isolated(cluster, w, Direction::Ingress, &np),
-                    iso.is_isolated(cluster, w, Direction::Egress, &np),
-                ),
+                    w.id,
+                    (
+                        iso.is_isolated(cluster, w, Direction::Ingress, np),
+                        iso.is_isolated(cluster, w, Direction::Egress, np),
+                    ),
+                )
+            })
+            .collect();
+        let planes: Vec<DataPlane> = cluster.workloads.iter().map(|w| cx.dataplane(w)).collect();
+        let mut service_targets: Vec<(usize, u16, WorkloadId)> = Vec::new();
+        for (index, service) in cluster.services.iter().enumerate() {
+            // Service-addressed traffic differs from pod-addressed traffic only when a waypoint
+            // serves the Service or the pod (§2.5 rule 15); otherwise its legs are the same.
+            let service_waypoint = mesh::service_waypoint(cluster, service).is_some();
+            for sp in service.ports.iter().filter(|p| p.protocol == Protocol::Tcp) {
+                for (endpoint, _) in crate::flows::service_endpoints(cluster, index, sp.port) {
+                    let differs = service_waypoint
+                        || workload(cx, endpoint)
+                            .is_some_and(|w| mesh::workload_waypoint(cluster, w).is_some());
+                    if differs {
+                        service_targets.push((index, sp.port, endpoint));
+                    }
+                }
+            }
+        }
+        MeshLegs {
+            iso,
+            isolation,
+            ingress: BTreeMap::new(),
+            egress: BTreeMap::new(),
+            waypoint: BTreeMap::new(),
+            budget: FLOW_BUDGET,
+            planes,
+            service_targets,
+            ingress_cache: HashMap::new(),
+            egress_cache: HashMap::new(),
+            next: 0,
+            pending: Vec::new(),
+            pending_at: 0,
+            findings: None,
+            garbage: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Flows judged so far (at most [`FLOW_BUDGET`]), the progress unit.
+    pub(super) fn position(&self) -> usize {
+        FLOW_BUDGET - self.budget
+    }
+
+    /// Flows in all, at most.
+    pub(super) const FLOWS: usize = FLOW_BUDGET;
+
+    pub(super) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Handle about `count` (at least 1) flows (a source workload's flow list counts as one),
+    /// then report the findings, a few per step ([`FINDING_COST`] flows each).
+    pub(super) fn step(&mut self, cx: &mut Cx, count: usize) {
+        if self.done {
+            return;
+        }
+        let Some(findings) = &mut self.findings else {
+            if self.walk(cx, count.max(1)) {
+                let ingress = std::mem::take(&mut self.ingress);
+                let egress = std::mem::take(&mut self.egress);
+                let waypoint = std::mem::take(&mut self.waypoint);
+                let mut all: Vec<FindingHits> = Vec::new();
+                all.extend(ingress.into_iter().map(|(k, h)| (Finding::Ingress, k, h)));
+                all.extend(egress.into_iter().map(|(k, h)| (Finding::Egress, k, h)));
+                all.extend(waypoint.into_iter().map(|(k, h)| (Finding::Waypoint, k, h)));
+                // Reported from the back.
+                all.reverse();
+                // Dropping the leg caches at once takes long at scale: drop them over the
+                // following steps.
+                self.garbage = self
+                    .ingress_cache
+                    .drain()
+                    .chain(self.egress_cache.drain())
+                    .map(|(_, v)| v)
+                    .collect();
+                self.done = all.is_empty() && self.garbage.is_empty();
+                self.findings = Some(all);
+            }
+            return;
+        };
+        for _ in 0..(count / FINDING_COST).max(1) {
+            let Some((finding, key, hits)) = findings.pop() else {
+                break;
+            };
+            report_mesh_leg(cx, finding, key, hits);
+        }
+        let keep = self.garbage.len().saturating_sub(count.max(1));
+        self.garbage.truncate(keep);
+        self.done = findings.is_empty() && self.garbage.is_empty();
+    }
+
+    /// About `count` flows; true when finished (all sources, or the flow budget spent).
+    fn walk(&mut self, cx: &Cx, count: usize) -> bool {
+        let cluster = cx.cluster;
+        let np = &cx.np;
+        let mesh_opts = cx.mesh();
+        let MeshLegs {
+            iso,
+            isolation,
+            ingress,
+            egress,
+            waypoint,
+            budget,
+            planes,
+            service_targets,
+            ingress_cache,
+            egress_cache,
+            next,
+            pending,
+            pending_at,
+            ..
+        } = self;
+        let iso = &*iso;
+        let isolated = |w: &Workload, d: Direction| {
+            isolation.get(&w.id).is_some_and(|(i, e)| match d {
+                Direction::Ingress => *i,
+                Direction::Egress => *e,
+            })
+        };
+        let meshed = |i: usize| {
+            matches!(
+                planes.get(i),
+                Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
             )
-        })
-        .collect();
-    let isolated = |w: &Workload, d: Direction| {
-        isolation.get(&w.id).is_some_and(|(i, e)| match d {
-            Direction::Ingress => *i,
-            Direction::Egress => *e,
-        })
-    };
-    let mut ingress: BTreeMap<(usize, usize), Hits> = BTreeMap::new();
-    let mut egress: BTreeMap<(usize, usize), Hits> = BTreeMap::new();
-    let mut waypoint: BTreeMap<(usize, usize), Hits> = BTreeMap::new();
-    let mut budget = FLOW_BUDGET;
-    // Data planes by workload position, and the Service-addressed flow targets that differ
-    // from pod-addressed ones, computed once (both are the same for every source).
-    let planes: Vec<DataPlane> = cluster.workloads.iter().map(|w| cx.dataplane(w)).collect();
-    let meshed = |i: usize| {
-        matches!(
-            planes.get(i),
-            Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
-        )
-    };
-    let mut service_targets: Vec<(usize, u16, WorkloadId)> = Vec::new();
-    for (index, service) in cluster.services.iter().enumerate() {
-        // Service-addressed traffic differs from pod-addressed traffic only when a waypoint
-        // serves the Service or the pod (§2.5 rule 15); otherwise its legs are the same.
-        let service_waypoint = mesh::service_waypoint(cluster, service).is_some();
-        for sp in service.ports.iter().filter(|p| p.protocol == Protocol::Tcp) {
-            for (endpoint, _) in crate::flows::service_endpoints(cluster, index, sp.port) {
-                let differs = service_waypoint
-                    || workload(cx, endpoint)
-                        .is_some_and(|w| mesh::workload_waypoint(cluster, w).is_some());
-                if differs {
-                    service_targets.push((index, sp.port, endpoint));
+        };
+        let mut judge_in = |leg: &Leg| {
+            ingress_cache
+                .entry(*leg)
+                .or_insert_with(|| netpol::evaluate_ingress_with(cluster, leg, np, Some(iso)))
+                .clone()
+        };
+        let mut judge_out = |leg: &Leg| {
+            egress_cache
+                .entry(*leg)
+                .or_insert_with(|| netpol::evaluate_egress_with(cluster, leg, np, Some(iso)))
+                .clone()
+        };
+        let mut work = 0usize;
+        while work < count {
+            work += 1;
+            // The current source's flows, or the next source's.
+            let Some(flow) = pending.get(*pending_at) else {
+                pending.clear();
+                *pending_at = 0;
+                let si = *next;
+                let Some(src) = cluster.workloads.get(si) else {
+                    return true;
+                };
+                *next += 1;
+                if !meshed(si) {
+                    continue;
                 }
-            }
-        }
-    }
-    // Verdicts per wire leg, computed once (many flows share their HBONE leg).
-    let mut ingress_cache: HashMap<Leg, crate::verdict::LayerVerdict> = HashMap::new();
-    let mut egress_cache: HashMap<Leg, crate::verdict::LayerVerdict> = HashMap::new();
-    let mut judge_in = |leg: &Leg| {
-        ingress_cache
-            .entry(*leg)
-            .or_insert_with(|| netpol::evaluate_ingress_with(cluster, leg, &np, Some(&iso)))
-            .clone()
-    };
-    let mut judge_out = |leg: &Leg| {
-        egress_cache
-            .entry(*leg)
-            .or_insert_with(|| netpol::evaluate_egress_with(cluster, leg, &np, Some(&iso)))
-            .clone()
-    };
-    for (si, src) in cluster.workloads.iter().enumerate() {
-        if !meshed(si) {
-            continue;
-        }
-        let src_egress = isolated(src, Direction::Egress);
-        let mut flows = Vec::new();
-        for (di, dst) in cluster.workloads.iter().enumerate() {
-            if dst.id == src.id || !(src_egress || isolated(dst, Direction::Ingress)) || !meshed(di)
-            {
-                continue;
-            }
-            for (protocol, port) in crate::flows::declared_ports(dst) {
-                if protocol == Protocol::Tcp {
-                    flows.push(MeshFlow {
-                        src: MeshSource::Workload(src.id),
-                        dst: MeshTarget::Workload(dst.id),
-                        protocol,
-                        port,
-                        http: None,
-                        bypass: false,
-                    });
-                }
-            }
-        }
-        for &(service, port, endpoint) in &service_targets {
-            if endpoint != src.id {
-                flows.push(MeshFlow {
-                    src: MeshSource::Workload(src.id),
-                    dst: MeshTarget::Service {
-                        service,
-                        port,
-                        endpoint,
-                    },
-                    protocol: Protocol::Tcp,
-                    port,
-                    http: None,
-                    bypass: false,
-                });
-            }
-        }
-        for flow in flows {
-            if budget == 0 {
-                return finish_mesh_legs(cx, ingress, egress, waypoint);
-            }
-            budget -= 1;
-            for l in istio::plan(cluster, mesh_opts, &flow) {
-                let (Endpoint::Pod(leg_src), Endpoint::Pod(dst_id)) = (l.leg.src, l.leg.dst) else {
-                    continue;
-                };
-                let Some(target_port) = l.seen.as_ref().map(|c| c.dst_port) else {
-                    continue;
-                };
-                let Some(dst) = workload(cx, dst_id) else {
-                    continue;
-                };
-                let plain = Leg {
-                    src: Endpoint::Pod(src.id),
-                    dst: Endpoint::Pod(dst_id),
-                    protocol: Protocol::Tcp,
-                    port: target_port,
-                };
-                match l.role {
-                    LegRole::Hbone if leg_src == src.id => {
-                        if isolated(dst, Direction::Ingress) && !judge_in(&l.leg).is_allow() {
-                            for r in allowed_by(&judge_in(&plain)) {
-                                ingress.entry(r).or_default().add(
-                                    wname(src),
-                                    wname(dst),
-                                    target_port,
-                                );
-                            }
-                        }
-                        if src_egress && !judge_out(&l.leg).is_allow() {
-                            for r in allowed_by(&judge_out(&plain)) {
-                                egress.entry(r).or_default().add(
-                                    wname(src),
-                                    wname(dst),
-                                    target_port,
-                                );
-                            }
+                let src_egress = isolated(src, Direction::Egress);
+                for (di, dst) in cluster.workloads.iter().enumerate() {
+                    if dst.id == src.id
+                        || !(src_egress || isolated(dst, Direction::Ingress))
+                        || !meshed(di)
+                    {
+                        continue;
+                    }
+                    for (protocol, port) in crate::flows::declared_ports(dst) {
+                        if protocol == Protocol::Tcp {
+                            pending.push(MeshFlow {
+                                src: MeshSource::Workload(src.id),
+                                dst: MeshTarget::Workload(dst.id),
+                                protocol,
+                                port,
+                                http: None,
+                                bypass: false,
+                            });
                         }
                     }
-                    LegRole::FromWaypoint => {
-                        // The second leg does not carry the index; its source pod is the waypoint.
-                        let wp = l.waypoint.or_else(|| {
-                            workload(cx, leg_src).and_then(|w| match cx.dataplane(w) {
-                                DataPlane::Waypoint(i) => Some(i),
-                                _ => None,
-                            })
+                }
+                for &(service, port, endpoint) in service_targets.iter() {
+                    if endpoint != src.id {
+                        pending.push(MeshFlow {
+                            src: MeshSource::Workload(src.id),
+                            dst: MeshTarget::Service {
+                                service,
+                                port,
+                                endpoint,
+                            },
+                            protocol: Protocol::Tcp,
+                            port,
+                            http: None,
+                            bypass: false,
                         });
-                        let Some(wp) = wp else { continue };
-                        let verdict = judge_in(&l.leg);
-                        if verdict.is_allow() {
-                            continue;
-                        }
-                        let hbone = Leg {
-                            port: HBONE_PORT,
-                            ..plain
-                        };
-                        let intended = judge_in(&plain).is_allow() || judge_in(&hbone).is_allow();
-                        if let (true, Some(policy)) = (intended, first_isolating(&verdict.reasons))
-                        {
-                            waypoint.entry((policy, wp)).or_default().add(
-                                wname(src),
-                                wname(dst),
-                                target_port,
-                            );
-                        }
                     }
-                    _ => {}
+                }
+                continue;
+            };
+            *pending_at += 1;
+            let Some(src) = cluster.workloads.get(next.saturating_sub(1)) else {
+                return true;
+            };
+            let src_egress = isolated(src, Direction::Egress);
+            {
+                if *budget == 0 {
+                    return true;
+                }
+                *budget -= 1;
+                for l in istio::plan(cluster, mesh_opts, flow) {
+                    let (Endpoint::Pod(leg_src), Endpoint::Pod(dst_id)) = (l.leg.src, l.leg.dst)
+                    else {
+                        continue;
+                    };
+                    let Some(target_port) = l.seen.as_ref().map(|c| c.dst_port) else {
+                        continue;
+                    };
+                    let Some(dst) = workload(cx, dst_id) else {
+                        continue;
+                    };
+                    let plain = Leg {
+                        src: Endpoint::Pod(src.id),
+                        dst: Endpoint::Pod(dst_id),
+                        protocol: Protocol::Tcp,
+                        port: target_port,
+                    };
+                    match l.role {
+                        LegRole::Hbone if leg_src == src.id => {
+                            if isolated(dst, Direction::Ingress) && !judge_in(&l.leg).is_allow() {
+                                for r in allowed_by(&judge_in(&plain)) {
+                                    ingress.entry(r).or_default().add(
+                                        wname(src),
+                                        wname(dst),
+                                        target_port,
+                                    );
+                                }
+                            }
+                            if src_egress && !judge_out(&l.leg).is_allow() {
+                                for r in allowed_by(&judge_out(&plain)) {
+                                    egress.entry(r).or_default().add(
+                                        wname(src),
+                                        wname(dst),
+                                        target_port,
+                                    );
+                                }
+                            }
+                        }
+                        LegRole::FromWaypoint => {
+                            // The second leg does not carry the index; its source pod is the
+                            // waypoint.
+                            let wp = l.waypoint.or_else(|| {
+                                workload(cx, leg_src).and_then(|w| match cx.dataplane(w) {
+                                    DataPlane::Waypoint(i) => Some(i),
+                                    _ => None,
+                                })
+                            });
+                            let Some(wp) = wp else { continue };
+                            let verdict = judge_in(&l.leg);
+                            if verdict.is_allow() {
+                                continue;
+                            }
+                            let hbone = Leg {
+                                port: HBONE_PORT,
+                                ..plain
+                            };
+                            let intended =
+                                judge_in(&plain).is_allow() || judge_in(&hbone).is_allow();
+                            if let (true, Some(policy)) =
+                                (intended, first_isolating(&verdict.reasons))
+                            {
+                                waypoint.entry((policy, wp)).or_default().add(
+                                    wname(src),
+                                    wname(dst),
+                                    target_port,
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
+        *next >= cluster.workloads.len() && *pending_at >= pending.len()
     }
-    finish_mesh_legs(cx, ingress, egress, waypoint);
 }
 
 /// The (policy, rule) pairs an allowing verdict names.
@@ -292,23 +441,35 @@ fn hbone_port_item() -> Y {
     ])
 }
 
-fn finish_mesh_legs(
-    cx: &mut Cx,
-    ingress: BTreeMap<(usize, usize), Hits>,
-    egress: BTreeMap<(usize, usize), Hits>,
-    waypoint: BTreeMap<(usize, usize), Hits>,
-) {
+/// A finding of the mesh legs family.
+#[derive(Clone, Copy)]
+enum Finding {
+    /// (policy, rule) of an ingress / egress rule.
+    Ingress,
+    Egress,
+    /// (policy, waypoint).
+    Waypoint,
+}
+
+/// Report one finding of the mesh legs family.
+fn report_mesh_leg(cx: &mut Cx, finding: Finding, key: (usize, usize), hits: Hits) {
     let cluster = cx.cluster;
-    for (direction, found) in [(Direction::Ingress, ingress), (Direction::Egress, egress)] {
-        for ((pi, ri), hits) in found {
+    let direction = match finding {
+        Finding::Ingress => Direction::Ingress,
+        Finding::Egress => Direction::Egress,
+        Finding::Waypoint => return report_waypoint_leg(cx, key, hits),
+    };
+    {
+        let (pi, ri) = key;
+        {
             let Some(policy) = cluster.network_policies.get(pi) else {
-                continue;
+                return;
             };
             let rules = match direction {
                 Direction::Ingress => &policy.ingress,
                 Direction::Egress => &policy.egress,
             };
-            let Some(rule) = rules.get(ri) else { continue };
+            let Some(rule) = rules.get(ri) else { return };
             let rule_node = cx.node(rule.span);
             let ports_node = rule_node.and_then(|n| n.get("ports"));
             let span = ports_node.map_or(rule.span, |n| n.span);
@@ -347,11 +508,15 @@ fn finish_mesh_legs(
             cx.push(info, span, message, Some(help.to_string()), fix);
         }
     }
-    for ((pi, wi), hits) in waypoint {
+}
+
+fn report_waypoint_leg(cx: &mut Cx, (pi, wi): (usize, usize), hits: Hits) {
+    let cluster = cx.cluster;
+    {
         let (Some(policy), Some(wp)) =
             (cluster.network_policies.get(pi), cluster.waypoints.get(wi))
         else {
-            continue;
+            return;
         };
         let mut peer = Vec::new();
         if wp.namespace != policy.namespace {

@@ -19,12 +19,17 @@ use super::catalogue::{SelectsNothing, UnknownNamespaceOrServiceAccount};
 use super::edit::find_scalar;
 use super::{fix, peer_selects, qualified, Cx};
 
-pub(super) fn check(cx: &mut Cx) {
+/// The rules on item `index` (every NetworkPolicy, then every AuthorizationPolicy); run for
+/// every index in order.
+pub(super) fn check_item(cx: &mut Cx, index: usize) {
     let cluster = cx.cluster;
-    for policy in &cluster.network_policies {
+    let nps = cluster.network_policies.len();
+    if let Some(policy) = cluster.network_policies.get(index) {
         network_policy(cx, policy);
-    }
-    for policy in &cluster.authorization_policies {
+    } else if let Some(policy) = cluster
+        .authorization_policies
+        .get(index.saturating_sub(nps))
+    {
         if let Target::Selector(labels) = &policy.target {
             selector_policy(cx, policy, labels);
         }
