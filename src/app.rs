@@ -383,14 +383,10 @@ pub fn App() -> Html {
     let export =
         |name: &'static str,
          mime: &'static str,
-         f: fn(&engine::model::Cluster, &[engine::flows::Flow]) -> String| {
+         f: fn(&engine::model::Cluster, &engine::table::FlowTable) -> String| {
             let analysis = analysis.clone();
             Callback::from(move |_: MouseEvent| {
-                browser::download(
-                    name,
-                    mime,
-                    &f(&analysis.cluster, &analysis.table.shallow_flows()),
-                );
+                browser::download(name, mime, &f(&analysis.cluster, &analysis.table));
             })
         };
     let undo = {

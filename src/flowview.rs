@@ -427,24 +427,27 @@ struct Row {
     decided_by: String,
 }
 
-fn rows(cluster: &Cluster, flows: &[Flow]) -> Vec<Row> {
-    flows
+/// The export rows of a table: names from `explain`, per-layer decisions from each row's
+/// [`engine::table::Layers`] (empty when the flow did not meet the layer).
+fn rows(cluster: &Cluster, table: &engine::table::FlowTable) -> Vec<Row> {
+    use engine::table::LayerDecision;
+    table
         .iter()
-        .map(|f| Row {
-            kind: f.kind.as_str(),
-            src: explain::source_name(cluster, &f.src),
-            dst: explain::target_name(cluster, &f.dst),
-            port: format!("{}/{}", f.port, f.protocol.as_str()),
-            layers: Layer::ALL
+        .map(|(_, r)| Row {
+            kind: r.kind.as_str(),
+            src: explain::source_name(cluster, &table.source(r)),
+            dst: explain::target_name(cluster, &table.target(r)),
+            port: format!("{}/{}", r.port, r.protocol.as_str()),
+            layers: r
+                .layers
                 .iter()
-                .map(|l| {
-                    f.layer_verdict(*l)
-                        .map_or("", |v| v.decision.as_str())
-                        .to_string()
+                .map(|(_, d)| match d {
+                    LayerDecision::NotApplicable => String::new(),
+                    d => d.as_str().to_string(),
                 })
                 .collect(),
-            verdict: f.verdict.as_str(),
-            decided_by: f
+            verdict: r.verdict.as_str(),
+            decided_by: r
                 .decided_by
                 .map_or(String::new(), |l| l.as_str().to_string()),
         })
@@ -466,7 +469,7 @@ fn cells(r: &Row) -> Vec<&str> {
 }
 
 /// RFC 4180 CSV, one flow per line.
-pub fn export_csv(cluster: &Cluster, flows: &[Flow]) -> String {
+pub fn export_csv(cluster: &Cluster, table: &engine::table::FlowTable) -> String {
     let quote = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -476,7 +479,7 @@ pub fn export_csv(cluster: &Cluster, flows: &[Flow]) -> String {
     };
     let mut out = header().join(",");
     out.push_str("\r\n");
-    for r in rows(cluster, flows) {
+    for r in rows(cluster, table) {
         let line: Vec<String> = cells(&r).into_iter().map(quote).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
@@ -485,10 +488,10 @@ pub fn export_csv(cluster: &Cluster, flows: &[Flow]) -> String {
 }
 
 /// A JSON array of objects with the CSV's columns (empty layers omitted).
-pub fn export_json(cluster: &Cluster, flows: &[Flow]) -> String {
+pub fn export_json(cluster: &Cluster, table: &engine::table::FlowTable) -> String {
     let h = header();
     let mut out = String::from("[\n");
-    let rows = rows(cluster, flows);
+    let rows = rows(cluster, table);
     for (i, r) in rows.iter().enumerate() {
         let fields: Vec<String> = h
             .iter()
@@ -516,12 +519,12 @@ pub fn export_json(cluster: &Cluster, flows: &[Flow]) -> String {
 }
 
 /// A Markdown table (pipes and backslashes escaped).
-pub fn export_markdown(cluster: &Cluster, flows: &[Flow]) -> String {
+pub fn export_markdown(cluster: &Cluster, table: &engine::table::FlowTable) -> String {
     let esc = |s: &str| s.replace('\\', "\\\\").replace('|', "\\|");
     let h = header();
     let mut out = format!("| {} |\n", h.join(" | "));
     out.push_str(&format!("|{}\n", " --- |".repeat(h.len())));
-    for r in rows(cluster, flows) {
+    for r in rows(cluster, table) {
         let c: Vec<String> = cells(&r).into_iter().map(esc).collect();
         out.push_str(&format!("| {} |\n", c.join(" | ")));
     }
@@ -605,12 +608,58 @@ mod tests {
     #[test]
     fn exports_have_one_row_per_flow() {
         let a = analysis();
-        let csv = export_csv(&a.cluster, &a.table.shallow_flows());
+        let csv = export_csv(&a.cluster, &a.table);
         assert_eq!(csv.lines().count(), a.table.len() + 1);
         assert!(csv.starts_with("kind,source,destination,port,np-egress"));
-        let md = export_markdown(&a.cluster, &a.table.shallow_flows());
+        let md = export_markdown(&a.cluster, &a.table);
         assert_eq!(md.lines().count(), a.table.len() + 2);
-        let json = export_json(&a.cluster, &a.table.shallow_flows());
+        let json = export_json(&a.cluster, &a.table);
         assert_eq!(json.matches("\"kind\"").count(), a.table.len());
+    }
+
+    #[test]
+    fn exports_carry_the_per_layer_decisions() {
+        let yaml = crate::scenarios::find("two-namespaces-authz").map_or("", |s| s.yaml);
+        let a = engine::analyze(&[engine::Source::new("t", yaml)]);
+        let header: Vec<&str> = header();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or(usize::MAX);
+        let csv = export_csv(&a.cluster, &a.table);
+        let lines: Vec<Vec<&str>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        // A flow denied by the sidecar layer has `deny` in the sidecar column, and the
+        // NetworkPolicy layers it met are filled in too.
+        let denied = lines
+            .iter()
+            .find(|c| c.get(col("decided_by")) == Some(&"sidecar"));
+        assert!(denied.is_some(), "no sidecar deny in\n{csv}");
+        let denied = denied.cloned().unwrap_or_default();
+        assert_eq!(denied.get(col("sidecar")), Some(&"deny"), "{csv}");
+        assert_eq!(denied.get(col("verdict")), Some(&"deny"), "{csv}");
+        assert!(
+            denied.get(col("np-ingress")).is_some_and(|v| !v.is_empty()),
+            "{csv}"
+        );
+        // Every allowed flow's layers that were met are `allow`.
+        for c in lines
+            .iter()
+            .filter(|c| c.get(col("verdict")) == Some(&"allow"))
+        {
+            for l in Layer::ALL {
+                assert!(
+                    matches!(c.get(col(l.as_str())), Some(&"allow") | Some(&"")),
+                    "{c:?}"
+                );
+            }
+        }
+        let json = export_json(&a.cluster, &a.table);
+        assert!(json.contains("\"sidecar\": \"deny\""), "{json}");
+        let md = export_markdown(&a.cluster, &a.table);
+        assert!(
+            md.lines().any(|l| l.ends_with("| deny | deny | sidecar |")),
+            "{md}"
+        );
     }
 }

@@ -8,10 +8,13 @@
 //!
 //! Verdicts come from the engine (`engine::flows::evaluate` with each profile's options, the
 //! same options the analysis uses); this file only pairs flows by their stable key
-//! (`flowview::flow_key`) and arranges them. The profile comparison is computed only while the
-//! pane is visible, and for large inputs only the first [`PROFILE_CAP`] flows are compared
-//! (the pane says so).
+//! (`flowview::flow_key`) and arranges them. The profile and mesh comparisons are computed only
+//! while the pane is visible, in slices of about `analysis_job::SLICE_MS` with a progress note
+//! ([`ProfileJob`], [`MeshJob`], [`run_sliced`]); over [`LAZY_FLOWS`] flows each one waits for
+//! its section's "Compare" button, and only the first [`PROFILE_CAP`] flows are compared (the
+//! pane says so).
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -19,11 +22,13 @@ use engine::flows::{self, Flow};
 use engine::model::Cluster;
 use engine::verdict::{Decision, Layer};
 use engine::Analysis;
+use gloo::timers::callback::Timeout;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use engine::whatif::{with_mesh_mode, MeshMode};
 
+use crate::analysis_job::SLICE_MS;
 use crate::components::matrix::verdict_mark;
 use crate::flowview;
 use crate::profiles;
@@ -31,6 +36,8 @@ use crate::state::{analyze_options, Settings, Shared};
 
 /// At most this many flows are judged twice for the profile comparison.
 pub const PROFILE_CAP: usize = 2000;
+/// Over this many flows, each comparison runs only when its "Compare" button is pressed.
+pub const LAZY_FLOWS: usize = 400;
 /// At most this many rows are drawn per table.
 pub const ROW_CAP: usize = 300;
 
@@ -77,39 +84,86 @@ pub struct ProfileComparison {
     pub flags: Vec<(&'static str, String, String)>,
 }
 
+/// Work that runs a few flows at a time (see [`run_sliced`]).
+pub trait Sliced {
+    /// Judge up to `budget` more units of work.
+    fn step(&mut self, budget: usize);
+    /// (units done, units in all).
+    fn progress(&self) -> (usize, usize);
+    fn is_done(&self) -> bool {
+        let (done, total) = self.progress();
+        done >= total
+    }
+}
+
+/// The profile comparison, a few flows at a time.
+pub struct ProfileJob {
+    analysis: Shared<Analysis>,
+    options_a: flows::Options,
+    options_b: flows::Options,
+    next: usize,
+    result: ProfileComparison,
+}
+
+impl ProfileJob {
+    pub fn new(analysis: Shared<Analysis>, a: &Settings, b: &Settings, cap: usize) -> ProfileJob {
+        let result = ProfileComparison {
+            compared: analysis.table.len().min(cap),
+            total: analysis.table.len(),
+            differences: Vec::new(),
+            flags: flag_differences(&a.cni_profile, &b.cni_profile),
+        };
+        ProfileJob {
+            options_a: analyze_options(a).flow_options,
+            options_b: analyze_options(b).flow_options,
+            analysis,
+            next: 0,
+            result,
+        }
+    }
+
+    pub fn finish(self) -> ProfileComparison {
+        self.result
+    }
+}
+
+impl Sliced for ProfileJob {
+    fn step(&mut self, budget: usize) {
+        let cluster = &self.analysis.cluster;
+        let table = &self.analysis.table;
+        let end = self.next.saturating_add(budget).min(self.result.compared);
+        for id in self.next..end {
+            let Some(spec) = table.spec(id) else {
+                continue;
+            };
+            let fa = flows::evaluate(cluster, id, spec.clone(), &self.options_a);
+            let fb = flows::evaluate(cluster, id, spec, &self.options_b);
+            if fa.verdict != fb.verdict {
+                self.result.differences.push(Difference {
+                    key: flowview::flow_key(cluster, &fa),
+                    before: Outcome::of(cluster, &fa),
+                    after: Outcome::of(cluster, &fb),
+                });
+            }
+        }
+        self.next = end;
+    }
+
+    fn progress(&self) -> (usize, usize) {
+        (self.next, self.result.compared)
+    }
+}
+
 /// Every flow of `analysis` (up to `cap`) judged under both settings; the differing ones.
 pub fn compare_profiles(
-    analysis: &Analysis,
+    analysis: &Shared<Analysis>,
     a: &Settings,
     b: &Settings,
     cap: usize,
 ) -> ProfileComparison {
-    let cluster = &analysis.cluster;
-    let table = &analysis.table;
-    let compared = table.len().min(cap);
-    let options_a = analyze_options(a).flow_options;
-    let options_b = analyze_options(b).flow_options;
-    let mut differences = Vec::new();
-    for id in 0..compared {
-        let Some(spec) = table.spec(id) else {
-            continue;
-        };
-        let fa = flows::evaluate(cluster, id, spec.clone(), &options_a);
-        let fb = flows::evaluate(cluster, id, spec, &options_b);
-        if fa.verdict != fb.verdict {
-            differences.push(Difference {
-                key: flowview::flow_key(cluster, &fa),
-                before: Outcome::of(cluster, &fa),
-                after: Outcome::of(cluster, &fb),
-            });
-        }
-    }
-    ProfileComparison {
-        compared,
-        total: table.len(),
-        differences,
-        flags: flag_differences(&a.cni_profile, &b.cni_profile),
-    }
+    let mut job = ProfileJob::new(analysis.clone(), a, b, cap);
+    job.step(usize::MAX);
+    job.finish()
 }
 
 /// One flow under the four mesh modes ([`MeshMode::ALL`] order).
@@ -130,41 +184,184 @@ pub struct MeshComparison {
     pub rows: Vec<MeshRow>,
 }
 
+/// The mesh-mode comparison, a few units at a time: first the four rewritten clusters (one
+/// unit each), then one unit per flow.
+pub struct MeshJob {
+    analysis: Shared<Analysis>,
+    options: flows::Options,
+    clusters: Vec<Cluster>,
+    next: usize,
+    result: MeshComparison,
+}
+
+impl MeshJob {
+    pub fn new(analysis: Shared<Analysis>, settings: &Settings, cap: usize) -> MeshJob {
+        let result = MeshComparison {
+            compared: analysis.table.len().min(cap),
+            total: analysis.table.len(),
+            rows: Vec::new(),
+        };
+        MeshJob {
+            options: analyze_options(settings).flow_options,
+            analysis,
+            clusters: Vec::with_capacity(MeshMode::ALL.len()),
+            next: 0,
+            result,
+        }
+    }
+
+    pub fn finish(self) -> MeshComparison {
+        self.result
+    }
+}
+
+impl Sliced for MeshJob {
+    fn step(&mut self, mut budget: usize) {
+        let cluster = &self.analysis.cluster;
+        let table = &self.analysis.table;
+        while budget > 0 && self.clusters.len() < MeshMode::ALL.len() {
+            let Some(mode) = MeshMode::ALL.get(self.clusters.len()) else {
+                break;
+            };
+            self.clusters.push(with_mesh_mode(cluster, *mode));
+            budget -= 1;
+        }
+        let end = self.next.saturating_add(budget).min(self.result.compared);
+        for id in self.next..end {
+            let Some(spec) = table.spec(id) else {
+                continue;
+            };
+            let outcomes: Vec<Outcome> = self
+                .clusters
+                .iter()
+                .map(|c| Outcome::of(c, &flows::evaluate(c, id, spec.clone(), &self.options)))
+                .collect();
+            let differs = outcomes.windows(2).any(|w| w[0].verdict != w[1].verdict);
+            let Some(shallow) = table.shallow(id) else {
+                continue;
+            };
+            self.result.rows.push(MeshRow {
+                key: flowview::flow_key(cluster, &shallow),
+                title: engine::explain::flow_title(cluster, &shallow),
+                outcomes,
+                differs,
+            });
+        }
+        self.next = end;
+    }
+
+    fn progress(&self) -> (usize, usize) {
+        (
+            self.clusters.len() + self.next,
+            MeshMode::ALL.len() + self.result.compared,
+        )
+    }
+}
+
 /// Every flow of `analysis` (up to `cap`) judged with the cluster rewritten to each mesh mode.
 /// Existing workloads keep their ids in the rewrite, so the same flow spec is judged each time.
-pub fn compare_mesh_modes(analysis: &Analysis, settings: &Settings, cap: usize) -> MeshComparison {
-    let cluster = &analysis.cluster;
-    let table = &analysis.table;
-    let compared = table.len().min(cap);
-    let options = analyze_options(settings).flow_options;
-    let clusters: Vec<Cluster> = MeshMode::ALL
-        .iter()
-        .map(|m| with_mesh_mode(cluster, *m))
-        .collect();
-    let mut rows = Vec::with_capacity(compared);
-    for id in 0..compared {
-        let Some(spec) = table.spec(id) else {
-            continue;
-        };
-        let outcomes: Vec<Outcome> = clusters
-            .iter()
-            .map(|c| Outcome::of(c, &flows::evaluate(c, id, spec.clone(), &options)))
-            .collect();
-        let differs = outcomes.windows(2).any(|w| w[0].verdict != w[1].verdict);
-        let Some(shallow) = table.shallow(id) else {
-            continue;
-        };
-        rows.push(MeshRow {
-            key: flowview::flow_key(cluster, &shallow),
-            title: engine::explain::flow_title(cluster, &shallow),
-            outcomes,
-            differs,
+pub fn compare_mesh_modes(
+    analysis: &Shared<Analysis>,
+    settings: &Settings,
+    cap: usize,
+) -> MeshComparison {
+    let mut job = MeshJob::new(analysis.clone(), settings, cap);
+    job.step(usize::MAX);
+    job.finish()
+}
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// Runs `job` in slices of about [`SLICE_MS`] with a `setTimeout(0)` between them (as
+/// `analysis_job` does), reporting the percentage done after each slice and the job when
+/// finished. Stops silently once `token` no longer holds `run`. The first slice runs at once,
+/// so a small job finishes in the calling event.
+fn run_sliced<J: Sliced + 'static>(
+    mut job: J,
+    token: Rc<Cell<u64>>,
+    run: u64,
+    on_progress: Callback<u8>,
+    on_done: Callback<J>,
+) {
+    if token.get() != run {
+        return;
+    }
+    let start = now();
+    while !job.is_done() && now() - start < SLICE_MS {
+        job.step(1);
+    }
+    if job.is_done() {
+        on_done.emit(job);
+    } else {
+        let (done, total) = job.progress();
+        let pct = (done.saturating_mul(100) / total.max(1)).min(99) as u8;
+        on_progress.emit(pct);
+        Timeout::new(0, move || run_sliced(job, token, run, on_progress, on_done)).forget();
+    }
+}
+
+/// The state of one lazily computed, sliced comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lazy<T> {
+    /// Not asked for (large input, the section's "Compare" not pressed, or the tab hidden).
+    Idle,
+    /// Running; percent done.
+    Running(u8),
+    Done(Rc<T>),
+}
+
+/// Runs the job `make` builds whenever `deps` change and `wanted` holds, in slices; cancels a
+/// running one when they change again or the component goes away.
+#[hook]
+fn use_sliced<D, J, T, F>(deps: D, wanted: bool, make: F) -> Lazy<T>
+where
+    D: PartialEq + Clone + 'static,
+    J: Sliced + 'static,
+    T: Clone + 'static,
+    F: FnOnce(&D) -> J + 'static,
+    J: Into<T>,
+{
+    let state = use_state(|| Lazy::<T>::Idle);
+    let token = use_mut_ref(|| Rc::new(Cell::new(0u64)));
+    let token = Rc::clone(&token.borrow());
+    {
+        let state = state.clone();
+        use_effect_with((deps, wanted), move |(deps, wanted)| {
+            let run = token.get().wrapping_add(1);
+            token.set(run);
+            if *wanted {
+                state.set(Lazy::Running(0));
+                let on_progress = {
+                    let state = state.clone();
+                    Callback::from(move |p: u8| state.set(Lazy::Running(p)))
+                };
+                let on_done = {
+                    let state = state.clone();
+                    Callback::from(move |job: J| state.set(Lazy::Done(Rc::new(job.into()))))
+                };
+                run_sliced(make(deps), Rc::clone(&token), run, on_progress, on_done);
+            } else {
+                state.set(Lazy::Idle);
+            }
+            move || token.set(token.get().wrapping_add(1))
         });
     }
-    MeshComparison {
-        compared,
-        total: table.len(),
-        rows,
+    (*state).clone()
+}
+
+impl From<ProfileJob> for ProfileComparison {
+    fn from(job: ProfileJob) -> ProfileComparison {
+        job.finish()
+    }
+}
+
+impl From<MeshJob> for MeshComparison {
+    fn from(job: MeshJob) -> MeshComparison {
+        job.finish()
     }
 }
 
@@ -304,31 +501,48 @@ pub fn ComparePane(props: &CompareProps) -> Html {
     } else {
         (*profile_b).clone()
     };
-    let comparison = use_memo(
+    let large = props.analysis.table.len() > LAZY_FLOWS;
+    let want_profiles = use_state_eq(|| false);
+    let want_mesh = use_state_eq(|| false);
+    let comparison: Lazy<ProfileComparison> = use_sliced(
         (
             props.analysis.clone(),
             a.clone(),
             b.clone(),
             props.settings.mesh.clone(),
-            props.active,
         ),
-        |(analysis, a, b, mesh, active)| {
-            active.then(|| {
-                let settings = |name: &str| Settings {
-                    cni_profile: name.to_string(),
-                    mesh: mesh.clone(),
-                };
-                compare_profiles(analysis, &settings(a), &settings(b), PROFILE_CAP)
-            })
+        props.active && (!large || *want_profiles),
+        |(analysis, a, b, mesh)| {
+            let settings = |name: &str| Settings {
+                cni_profile: name.to_string(),
+                mesh: mesh.clone(),
+            };
+            ProfileJob::new(analysis.clone(), &settings(a), &settings(b), PROFILE_CAP)
         },
     );
     let show_all_modes = use_state(|| false);
-    let mesh_comparison = use_memo(
-        (props.analysis.clone(), props.settings.clone(), props.active),
-        |(analysis, settings, active)| {
-            active.then(|| compare_mesh_modes(analysis, settings, PROFILE_CAP))
-        },
+    let mesh_comparison: Lazy<MeshComparison> = use_sliced(
+        (props.analysis.clone(), props.settings.clone()),
+        props.active && (!large || *want_mesh),
+        |(analysis, settings)| MeshJob::new(analysis.clone(), settings, PROFILE_CAP),
     );
+    let ask = |state: &UseStateHandle<bool>| {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.set(true))
+    };
+    let idle = |id: &'static str, what: String, onclick: Callback<MouseEvent>| {
+        if large && props.active {
+            html! {
+                <p class="muted">
+                    { format!("Large input ({} flows): {what} ", props.analysis.table.len()) }
+                    <button type="button" {id} {onclick}>{ "Compare" }</button>
+                </p>
+            }
+        } else {
+            html! { <p class="muted">{ "Open this tab to compare." }</p> }
+        }
+    };
+    let running = |p: u8| html! { <p class="muted compare-progress" aria-live="polite">{ format!("comparing… {p}%") }</p> };
     let baseline_diff = use_memo(
         (props.analysis.clone(), (*baseline).clone(), props.active),
         |(analysis, baseline, active)| match (baseline, active) {
@@ -372,9 +586,14 @@ pub fn ComparePane(props: &CompareProps) -> Html {
         Callback::from(move |_: MouseEvent| baseline.set(None))
     };
 
-    let profile_section = match comparison.as_ref() {
-        None => html! { <p class="muted">{ "Open this tab to compare." }</p> },
-        Some(c) => html! {
+    let profile_section = match &comparison {
+        Lazy::Idle => idle(
+            "compare-profiles-run",
+            format!("judges up to {PROFILE_CAP} flows under both profiles, a few at a time."),
+            ask(&want_profiles),
+        ),
+        Lazy::Running(p) => running(*p),
+        Lazy::Done(c) => html! {
             <>
                 <p class="compare-status" id="compare-profiles-status">
                     { format!("{} of {} flows differ between {a} and {b}.", c.differences.len(), c.compared) }
@@ -437,9 +656,14 @@ pub fn ComparePane(props: &CompareProps) -> Html {
         let show_all_modes = show_all_modes.clone();
         Callback::from(move |_: Event| show_all_modes.set(!*show_all_modes))
     };
-    let mesh_section = match mesh_comparison.as_ref() {
-        None => html! { <p class="muted">{ "Open this tab to compare." }</p> },
-        Some(c) => {
+    let mesh_section = match &mesh_comparison {
+        Lazy::Idle => idle(
+            "compare-mesh-run",
+            format!("judges up to {PROFILE_CAP} flows under the four mesh modes, a few at a time."),
+            ask(&want_mesh),
+        ),
+        Lazy::Running(p) => running(*p),
+        Lazy::Done(c) => {
             let differing = c.rows.iter().filter(|r| r.differs).count();
             let shown: Vec<&MeshRow> = c
                 .rows
@@ -577,16 +801,16 @@ mod tests {
     use super::*;
     use crate::scenarios;
 
-    fn analyse(id: &str, profile: &str) -> Analysis {
+    fn analyse(id: &str, profile: &str) -> Shared<Analysis> {
         let yaml = scenarios::find(id).map_or("", |s| s.yaml);
         let settings = Settings {
             cni_profile: profile.to_string(),
             ..Settings::default()
         };
-        engine::analyze_with(
+        Shared(Rc::new(engine::analyze_with(
             &[engine::Source::new("editor", yaml)],
             &analyze_options(&settings),
-        )
+        )))
     }
 
     #[test]
@@ -638,6 +862,35 @@ mod tests {
         );
         let capped = compare_mesh_modes(&a, &Settings::default(), 2);
         assert_eq!((capped.compared, capped.rows.len()), (2, 2));
+    }
+
+    #[test]
+    fn sliced_jobs_match_the_one_shot_comparisons() {
+        let a = analyse("ambient-probes", "generic");
+        let other = Settings {
+            cni_profile: "calico-iptables".into(),
+            ..Settings::default()
+        };
+        let mut job = ProfileJob::new(a.clone(), &Settings::default(), &other, PROFILE_CAP);
+        let mut steps = 0;
+        while !job.is_done() {
+            job.step(1);
+            steps += 1;
+        }
+        assert_eq!(steps, a.table.len());
+        assert_eq!(
+            job.finish(),
+            compare_profiles(&a, &Settings::default(), &other, PROFILE_CAP)
+        );
+        let mut job = MeshJob::new(a.clone(), &Settings::default(), PROFILE_CAP);
+        assert_eq!(job.progress(), (0, MeshMode::ALL.len() + a.table.len()));
+        while !job.is_done() {
+            job.step(3);
+        }
+        assert_eq!(
+            job.finish(),
+            compare_mesh_modes(&a, &Settings::default(), PROFILE_CAP)
+        );
     }
 
     #[test]
