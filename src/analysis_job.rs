@@ -26,6 +26,9 @@ fn now() -> f64 {
         .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
+/// Upper bound of the units one `step` call may get (see `slice`).
+const MAX_BUDGET: f64 = 256.0;
+
 /// What a running job shares with its timers.
 struct Run {
     generation: u64,
@@ -56,7 +59,10 @@ fn slice(run: Rc<Run>) {
             // Aim at steps of about STEP_MS from the measured cost per unit.
             let units = progress.done.saturating_sub(before).max(1) as f64;
             let per_unit = (took / units).max(1e-4);
-            let next = (STEP_MS / per_unit).clamp(1.0, 65_536.0) as usize;
+            // The job's units differ between stages (YAML bytes, lint families, table rows), so a
+            // budget learnt in a cheap stage must not be spent at once in an expensive one: keep
+            // it small and let the loop run more steps within the slice.
+            let next = (STEP_MS / per_unit).clamp(1.0, MAX_BUDGET) as usize;
             run.budget.set(next.min(run.budget.get().saturating_mul(4)));
             if job.is_done() {
                 break true;
