@@ -90,25 +90,9 @@ pub fn diagnostic_text(files: &Files<'_>, d: &Diagnostic) -> String {
     out
 }
 
-/// JSON string literal (RFC 8259 escaping).
+/// JSON string literal (RFC 8259 escaping); one implementation, in `json`.
 pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::json::quote(s)
 }
 
 /// The `lint --format json` contract (docs/cli.md): an array of
