@@ -362,6 +362,39 @@ pub fn classify(
     protocol: Protocol,
     asked: FlowKind,
 ) -> FlowKind {
+    classify_by(
+        src,
+        dst,
+        protocol,
+        asked,
+        |id| match istio::find_workload(cluster, id).map(|w| mesh::dataplane(cluster, w)) {
+            None | Some(DataPlane::None) => Enrolment::Outside,
+            Some(DataPlane::Ambient | DataPlane::Sidecar { .. }) => Enrolment::Meshed,
+            Some(DataPlane::Waypoint(_)) => Enrolment::Waypoint,
+        },
+    )
+}
+
+/// A workload's enrolment as [`classify_by`] needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Enrolment {
+    /// No proxy (or unknown workload).
+    Outside,
+    /// Sidecar or ambient.
+    Meshed,
+    /// A waypoint's own pod.
+    Waypoint,
+}
+
+/// [`classify`] with the enrolment lookup supplied by the caller (the flow table passes its
+/// precomputed per-workload kinds), so the rule itself exists once.
+pub(crate) fn classify_by(
+    src: &FlowSource,
+    dst: &FlowTarget,
+    protocol: Protocol,
+    asked: FlowKind,
+    enrolment: impl Fn(WorkloadId) -> Enrolment,
+) -> FlowKind {
     if matches!(asked, FlowKind::Probe | FlowKind::Bypass) {
         return asked;
     }
@@ -371,17 +404,14 @@ pub fn classify(
     if protocol == Protocol::Udp {
         return FlowKind::Udp;
     }
-    let plane = |id: WorkloadId| {
-        istio::find_workload(cluster, id).map_or(DataPlane::None, |w| mesh::dataplane(cluster, w))
-    };
     let dst_meshed = match dst {
         FlowTarget::Workload(id) | FlowTarget::Service { endpoint: id, .. } => {
-            matches!(plane(*id), DataPlane::Ambient | DataPlane::Sidecar { .. })
+            enrolment(*id) == Enrolment::Meshed
         }
         FlowTarget::External(_) => false,
     };
     let src_outside = match src {
-        FlowSource::Workload(id) => plane(*id) == DataPlane::None,
+        FlowSource::Workload(id) => enrolment(*id) == Enrolment::Outside,
         _ => false,
     };
     if dst_meshed && src_outside {

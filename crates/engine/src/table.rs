@@ -31,8 +31,8 @@ use std::rc::Rc;
 
 use crate::connlist::external_ranges;
 use crate::flows::{
-    self, classify, declared_ports, probe_flows, service_endpoints, Flow, FlowKind, FlowSource,
-    FlowSpec, FlowTarget, HttpRequest, Options, ProbeRef,
+    self, classify, classify_by, declared_ports, probe_flows, service_endpoints, Enrolment, Flow,
+    FlowKind, FlowSource, FlowSpec, FlowTarget, HttpRequest, Options, ProbeRef,
 };
 use crate::istio::envoy::{self, NoRequest};
 use crate::istio::mesh::{self, DataPlane};
@@ -282,13 +282,55 @@ const DENSE_IDS: usize = 1 << 20;
 #[derive(Default)]
 struct Builder {
     table: FlowTable,
-    source_ids: FxMap<FlowSource, u32>,
-    target_ids: FxMap<FlowTarget, u32>,
-    /// Workload source / target ids by workload id (`u32::MAX`: not yet seen).
-    source_dense: Vec<u32>,
-    target_dense: Vec<u32>,
-    last_source: Option<(FlowSource, u32)>,
-    last_target: Option<(FlowTarget, u32)>,
+    sources: Interner<FlowSource>,
+    targets: Interner<FlowTarget>,
+}
+
+/// Ids for table ends: dense slots for workload ends (by workload id), a hash map for the
+/// rest, and a one-entry cache because consecutive rows usually share their ends.
+struct Interner<K> {
+    ids: FxMap<K, u32>,
+    /// Ids by workload id (`u32::MAX`: not yet seen).
+    dense: Vec<u32>,
+    last: Option<(K, u32)>,
+}
+
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Interner {
+            ids: FxMap::default(),
+            dense: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash> Interner<K> {
+    /// The id of `key`, pushing it to `store` when new; `workload` is its workload id, if any.
+    fn id(&mut self, key: K, workload: Option<WorkloadId>, store: &mut Vec<K>) -> u32 {
+        if let Some((k, v)) = self.last {
+            if k == key {
+                return v;
+            }
+        }
+        let next = store.len() as u32;
+        let dense = workload.and_then(|id| dense_slot(&mut self.dense, id.0 as usize));
+        let v = match dense {
+            Some(slot) => {
+                if *slot == u32::MAX {
+                    store.push(key);
+                    *slot = next;
+                }
+                *slot
+            }
+            None => *self.ids.entry(key).or_insert_with(|| {
+                store.push(key);
+                next
+            }),
+        };
+        self.last = Some((key, v));
+        v
+    }
 }
 
 /// The slot of `index` in a dense id vector, grown as needed.
@@ -304,61 +346,19 @@ fn dense_slot(dense: &mut Vec<u32>, index: usize) -> Option<&mut u32> {
 
 impl Builder {
     fn source_id(&mut self, src: FlowSource) -> u32 {
-        if let Some((k, v)) = self.last_source {
-            if k == src {
-                return v;
-            }
-        }
-        let sources = &mut self.table.sources;
-        let next = sources.len() as u32;
-        let dense = match src {
-            FlowSource::Workload(id) => dense_slot(&mut self.source_dense, id.0 as usize),
+        let workload = match src {
+            FlowSource::Workload(id) => Some(id),
             _ => None,
         };
-        let v = match dense {
-            Some(slot) => {
-                if *slot == u32::MAX {
-                    sources.push(src);
-                    *slot = next;
-                }
-                *slot
-            }
-            None => *self.source_ids.entry(src).or_insert_with(|| {
-                sources.push(src);
-                next
-            }),
-        };
-        self.last_source = Some((src, v));
-        v
+        self.sources.id(src, workload, &mut self.table.sources)
     }
 
     fn target_id(&mut self, dst: FlowTarget) -> u32 {
-        if let Some((k, v)) = self.last_target {
-            if k == dst {
-                return v;
-            }
-        }
-        let targets = &mut self.table.targets;
-        let next = targets.len() as u32;
-        let dense = match dst {
-            FlowTarget::Workload(id) => dense_slot(&mut self.target_dense, id.0 as usize),
+        let workload = match dst {
+            FlowTarget::Workload(id) => Some(id),
             _ => None,
         };
-        let v = match dense {
-            Some(slot) => {
-                if *slot == u32::MAX {
-                    targets.push(dst);
-                    *slot = next;
-                }
-                *slot
-            }
-            None => *self.target_ids.entry(dst).or_insert_with(|| {
-                targets.push(dst);
-                next
-            }),
-        };
-        self.last_target = Some((dst, v));
-        v
+        self.targets.id(dst, workload, &mut self.table.targets)
     }
 
     fn push(
@@ -1405,37 +1405,19 @@ impl TableJob {
         if !self.judge.positional {
             return classify(&self.cluster, src, dst, protocol, asked);
         }
-        if matches!(asked, FlowKind::Probe | FlowKind::Bypass) {
-            return asked;
-        }
-        if matches!(src, FlowSource::External(_)) || matches!(dst, FlowTarget::External(_)) {
-            return FlowKind::External;
-        }
-        if protocol == Protocol::Udp {
-            return FlowKind::Udp;
-        }
-        let plane = |id: WorkloadId| {
-            self.judge
+        classify_by(src, dst, protocol, asked, |id| {
+            match self
+                .judge
                 .workload(id)
                 .and_then(|(i, _)| self.judge.kinds.get(i))
                 .copied()
                 .unwrap_or(Plane::None)
-        };
-        let dst_meshed = match dst {
-            FlowTarget::Workload(id) | FlowTarget::Service { endpoint: id, .. } => {
-                matches!(plane(*id), Plane::Ambient | Plane::Sidecar)
+            {
+                Plane::None => Enrolment::Outside,
+                Plane::Ambient | Plane::Sidecar => Enrolment::Meshed,
+                Plane::Waypoint => Enrolment::Waypoint,
             }
-            FlowTarget::External(_) => false,
-        };
-        let src_outside = match src {
-            FlowSource::Workload(id) => plane(*id) == Plane::None,
-            _ => false,
-        };
-        if dst_meshed && src_outside {
-            FlowKind::Plaintext
-        } else {
-            FlowKind::App
-        }
+        })
     }
 
     /// Judge at least `budget` more rows (whole groups), or until done.
