@@ -217,24 +217,7 @@ fn counts(flows: &[Flow]) -> (usize, usize, usize) {
 /// Aligned columns, then `N flows: A allowed, D denied, U unknown`.
 pub fn flows_text(cluster: &Cluster, flows: &[Flow]) -> String {
     let (header, rows) = flow_rows(cluster, flows);
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            line.push_str(&" ".repeat(w.saturating_sub(cell.chars().count())));
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
+    let mut out = aligned(&header, &rows);
     let (a, d, u) = counts(flows);
     let _ = writeln!(
         out,
