@@ -632,6 +632,19 @@ impl NpMatrix {
         Some((egress, ingress))
     }
 
+    /// The slot of `(protocol, port)` at `dst`, for repeated [`NpMatrix::sides_at`] look-ups;
+    /// `None` when `port` is not one of `dst`'s columns.
+    pub fn slot_of(&self, dst: usize, protocol: Protocol, port: u16) -> Option<usize> {
+        self.slot(dst, protocol, port)
+    }
+
+    /// (egress, ingress) of the source at `src` on `slot` (as [`NpMatrix::sides`]).
+    pub fn sides_at(&self, src: usize, slot: usize) -> Option<(bool, bool)> {
+        let egress = self.egress.get(src)?.as_ref().is_none_or(|b| b.get(slot));
+        let ingress = self.ingress.get(slot)?.as_ref().is_none_or(|b| b.get(src));
+        Some((egress, ingress))
+    }
+
     /// Both sides (§1.1 rule 7).
     pub fn allows(&self, src: usize, dst: usize, protocol: Protocol, port: u16) -> Option<bool> {
         Some(

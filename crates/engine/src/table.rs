@@ -361,6 +361,29 @@ impl Builder {
         self.targets.id(dst, workload, &mut self.table.targets)
     }
 
+    /// Push a row whose ends are already interned.
+    #[allow(clippy::too_many_arguments, reason = "the fields of one row")]
+    fn push_ids(
+        &mut self,
+        kind: FlowKind,
+        src: u32,
+        dst: u32,
+        protocol: Protocol,
+        port: u16,
+        (verdict, decided_by, layers): (Decision, Option<Layer>, Layers),
+    ) {
+        self.table.rows.push(FlowRow {
+            kind,
+            protocol,
+            port,
+            verdict,
+            decided_by,
+            layers,
+            src,
+            dst,
+        });
+    }
+
     fn push(
         &mut self,
         kind: FlowKind,
@@ -685,6 +708,31 @@ impl FastJudge {
             .get(i)
             .filter(|w| w.id == id)
             .map(|w| (i, w))
+    }
+
+    /// `flows::classify` with the cached data planes.
+    fn kind(
+        &self,
+        src: &FlowSource,
+        dst: &FlowTarget,
+        protocol: Protocol,
+        asked: FlowKind,
+    ) -> FlowKind {
+        if !self.positional {
+            return classify(&self.cluster, src, dst, protocol, asked);
+        }
+        classify_by(src, dst, protocol, asked, |id| {
+            match self
+                .workload(id)
+                .and_then(|(i, _)| self.kinds.get(i))
+                .copied()
+                .unwrap_or(Plane::None)
+            {
+                Plane::None => Enrolment::Outside,
+                Plane::Ambient | Plane::Sidecar => Enrolment::Meshed,
+                Plane::Waypoint => Enrolment::Waypoint,
+            }
+        })
     }
 
     /// The compact verdict of one flow.
@@ -1260,6 +1308,13 @@ enum Stage {
     Done,
 }
 
+/// Which targets [`TableJob::pod_rows`] walks.
+#[derive(Clone, Copy)]
+enum Targets {
+    App,
+    Services,
+}
+
 /// A resumable build of the [`FlowTable`]: [`TableJob::step`] judges about `budget` rows (one
 /// source row or Service endpoint at a time), [`TableJob::finish`] completes it.
 pub struct TableJob {
@@ -1280,6 +1335,14 @@ pub struct TableJob {
     stage: Stage,
     builder: Builder,
     total: usize,
+    /// The pod-source rows' projections and memos.
+    pods: pods::PodRows,
+    /// Per workload position, per declared port: its target context (built at the first
+    /// source row).
+    app_targets: Option<Vec<Vec<pods::TargetPort>>>,
+    /// Per entry of `service_ports`, per endpoint: its target context (built at its Service
+    /// stage).
+    service_targets: Vec<Vec<pods::TargetPort>>,
 }
 
 impl TableJob {
@@ -1318,6 +1381,9 @@ impl TableJob {
             stage: Stage::App(0),
             builder: Builder::default(),
             total: 0,
+            pods: pods::PodRows::default(),
+            app_targets: None,
+            service_targets: Vec::new(),
         };
         job.total = job.count();
         job
@@ -1380,7 +1446,7 @@ impl TableJob {
         protocol: Protocol,
         port: u16,
     ) {
-        let kind = self.classify(&src, &dst, protocol, kind);
+        let kind = self.judge.kind(&src, &dst, protocol, kind);
         let spec = FlowSpec {
             kind,
             src,
@@ -1392,32 +1458,6 @@ impl TableJob {
         };
         let v = self.judge.judge(&spec);
         self.builder.push(kind, src, dst, protocol, port, v);
-    }
-
-    /// `flows::classify` with the cached data planes.
-    fn classify(
-        &self,
-        src: &FlowSource,
-        dst: &FlowTarget,
-        protocol: Protocol,
-        asked: FlowKind,
-    ) -> FlowKind {
-        if !self.judge.positional {
-            return classify(&self.cluster, src, dst, protocol, asked);
-        }
-        classify_by(src, dst, protocol, asked, |id| {
-            match self
-                .judge
-                .workload(id)
-                .and_then(|(i, _)| self.judge.kinds.get(i))
-                .copied()
-                .unwrap_or(Plane::None)
-            {
-                Plane::None => Enrolment::Outside,
-                Plane::Ambient | Plane::Sidecar => Enrolment::Meshed,
-                Plane::Waypoint => Enrolment::Waypoint,
-            }
-        })
     }
 
     /// Judge at least `budget` more rows (whole groups), or until done.
@@ -1440,6 +1480,90 @@ impl TableJob {
         self.cluster.workloads[pos].id
     }
 
+    /// Rows from this source position go through the pod-source path ([`pods`]).
+    fn fast_source(&self, s: usize) -> bool {
+        self.judge.positional
+            && self
+                .cluster
+                .workloads
+                .get(s)
+                .is_some_and(|w| !w.host_network)
+    }
+
+    fn ensure_app_targets(&mut self) {
+        if self.app_targets.is_some() {
+            return;
+        }
+        let mut all = Vec::with_capacity(self.cluster.workloads.len());
+        for d in 0..self.cluster.workloads.len() {
+            let dst = FlowTarget::Workload(self.wid(d));
+            let list = self.ports[d]
+                .iter()
+                .map(|&(protocol, port)| {
+                    self.pods.target_port(&mut self.judge, dst, protocol, port)
+                })
+                .collect();
+            all.push(list);
+        }
+        self.app_targets = Some(all);
+    }
+
+    /// The rows of `kind` from the workload at position `s` to every other workload (`App`,
+    /// in the order of the App stage) or every Service endpoint (`Services`, in the order of
+    /// the Bypass stage); TCP only when `tcp_only`.
+    fn pod_rows(&mut self, s: usize, kind: FlowKind, targets: Targets, tcp_only: bool) {
+        let sid = self.wid(s);
+        let src = FlowSource::Workload(sid);
+        let mut src_id = None;
+        let TableJob {
+            cluster,
+            judge,
+            workloads,
+            builder,
+            pods,
+            app_targets,
+            service_targets,
+            service_ports,
+            ..
+        } = self;
+        let mut one = |tp: &mut pods::TargetPort| {
+            if tcp_only && tp.protocol != Protocol::Tcp {
+                return;
+            }
+            let kind = judge.kind(&src, &tp.target, tp.protocol, kind);
+            let v = pods.row(judge, s, sid, tp, kind);
+            let src_id = *src_id.get_or_insert_with(|| builder.source_id(src));
+            let dst_id = *tp
+                .dst_id
+                .get_or_insert_with(|| builder.target_id(tp.target));
+            builder.push_ids(kind, src_id, dst_id, tp.protocol, tp.port, v);
+        };
+        match targets {
+            Targets::App => {
+                let Some(app) = app_targets.as_mut() else {
+                    return;
+                };
+                for &d in workloads.iter() {
+                    if cluster.workloads.get(d).is_none_or(|w| w.id == sid) {
+                        continue;
+                    }
+                    for tp in app.get_mut(d).into_iter().flatten() {
+                        one(tp);
+                    }
+                }
+            }
+            Targets::Services => {
+                for (list, sp) in service_targets.iter_mut().zip(service_ports.iter()) {
+                    for (tp, &endpoint) in list.iter_mut().zip(&sp.3) {
+                        if endpoint != sid {
+                            one(tp);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// One group of rows.
     fn advance(&mut self) {
         let n = self.workloads.len();
@@ -1449,6 +1573,12 @@ impl TableJob {
                     self.stage = Stage::Service(0);
                     return;
                 };
+                self.stage = Stage::App(i + 1);
+                if self.fast_source(s) {
+                    self.ensure_app_targets();
+                    self.pod_rows(s, FlowKind::App, Targets::App, false);
+                    return;
+                }
                 for k in 0..n {
                     let d = self.workloads[k];
                     if self.wid(s) == self.wid(d) {
@@ -1461,7 +1591,6 @@ impl TableJob {
                         self.emit(FlowKind::App, src, dst, protocol, port);
                     }
                 }
-                self.stage = Stage::App(i + 1);
             }
             Stage::Service(i) => {
                 let Some((service, port, protocol, endpoints)) = self.service_ports.get(i).cloned()
@@ -1469,21 +1598,48 @@ impl TableJob {
                     self.stage = Stage::Probes(0);
                     return;
                 };
-                for endpoint in endpoints {
-                    for k in 0..n {
-                        let s = self.wid(self.workloads[k]);
-                        if s == endpoint {
-                            continue;
-                        }
+                self.stage = Stage::Service(i + 1);
+                let targets: Vec<pods::TargetPort> = endpoints
+                    .iter()
+                    .map(|&endpoint| {
                         let dst = FlowTarget::Service {
                             service,
                             port,
                             endpoint,
                         };
-                        self.emit(FlowKind::App, FlowSource::Workload(s), dst, protocol, port);
+                        self.pods.target_port(&mut self.judge, dst, protocol, port)
+                    })
+                    .collect();
+                self.service_targets.push(targets);
+                for (e, endpoint) in endpoints.into_iter().enumerate() {
+                    let dst = FlowTarget::Service {
+                        service,
+                        port,
+                        endpoint,
+                    };
+                    for k in 0..n {
+                        let pos = self.workloads[k];
+                        let s = self.wid(pos);
+                        if s == endpoint {
+                            continue;
+                        }
+                        if !self.fast_source(pos) {
+                            self.emit(FlowKind::App, FlowSource::Workload(s), dst, protocol, port);
+                            continue;
+                        }
+                        let src = FlowSource::Workload(s);
+                        let kind = self.judge.kind(&src, &dst, protocol, FlowKind::App);
+                        let Some(tp) = self.service_targets.get_mut(i).and_then(|t| t.get_mut(e))
+                        else {
+                            continue;
+                        };
+                        let v = self.pods.row(&self.judge, pos, s, tp, kind);
+                        let src_id = self.builder.source_id(src);
+                        let dst_id = *tp.dst_id.get_or_insert_with(|| self.builder.target_id(dst));
+                        self.builder
+                            .push_ids(kind, src_id, dst_id, protocol, port, v);
                     }
                 }
-                self.stage = Stage::Service(i + 1);
             }
             Stage::Probes(i) => {
                 let Some(&w) = self.workloads.get(i) else {
@@ -1512,6 +1668,12 @@ impl TableJob {
                     self.judge.planes.get(s),
                     Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
                 ) {
+                    return;
+                }
+                if self.fast_source(s) {
+                    self.ensure_app_targets();
+                    self.pod_rows(s, FlowKind::Bypass, Targets::App, true);
+                    self.pod_rows(s, FlowKind::Bypass, Targets::Services, true);
                     return;
                 }
                 let sid = self.wid(s);
@@ -1613,6 +1775,8 @@ impl TableJob {
 pub fn flow_table(cluster: &Cluster, options: &Options) -> FlowTable {
     TableJob::new(Rc::new(cluster.clone()), Rc::new(options.clone())).finish()
 }
+
+mod pods;
 
 #[cfg(test)]
 mod tests;
