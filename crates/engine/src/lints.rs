@@ -15,10 +15,11 @@
 mod authz;
 pub mod catalogue;
 mod edit;
+mod mesh_legs;
 mod network;
 mod references;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::istio::mesh::{self, DataPlane};
@@ -127,8 +128,8 @@ pub fn lint(sources: &[Source], cluster: &Cluster, options: &LintOptions) -> Vec
 }
 
 /// The rule families [`Linter`] runs, in order: the network families (the first, the mesh
-/// legs, in steps of flows), the AuthorizationPolicy rules (per policy) and the
-/// reference checks (per policy).
+/// legs, in steps of destinations and source classes), the AuthorizationPolicy rules (per
+/// policy) and the reference checks (per policy).
 const FAMILIES: usize = network::FAMILIES + 2;
 
 /// Units of work per family in [`Linter::progress`].
@@ -145,7 +146,9 @@ pub struct Linter {
     /// Next item of the current family.
     item: usize,
     /// The mesh legs family in progress.
-    mesh_legs: Option<network::MeshLegs>,
+    mesh_legs: Option<mesh_legs::MeshLegs>,
+    /// Facts every family reads, computed by the first step.
+    facts: Option<Facts>,
 }
 
 impl Linter {
@@ -172,6 +175,7 @@ impl Linter {
             family: 0,
             item: 0,
             mesh_legs: None,
+            facts: None,
         }
     }
 
@@ -186,10 +190,11 @@ impl Linter {
         (self.family * FAMILY_UNITS + within, total)
     }
 
-    /// The items of a family (1 for a family that runs whole; the mesh legs: set-up + flows).
+    /// The items of a family (1 for a family that runs whole; the mesh legs: see
+    /// [`mesh_legs::MeshLegs::units`]).
     fn items(family: usize, cluster: &Cluster) -> usize {
         match family {
-            0 => network::MeshLegs::FLOWS + 1,
+            0 => mesh_legs::MeshLegs::units(cluster),
             f if f < network::FAMILIES => 1,
             f if f == network::FAMILIES => cluster.authorization_policies.len(),
             _ => cluster.network_policies.len() + cluster.authorization_policies.len(),
@@ -201,7 +206,8 @@ impl Linter {
     }
 
     /// Run a part of the current rule family: about `budget` units of [`Linter::progress`]
-    /// (at least one item: a policy, a mesh flow, or a whole small family).
+    /// (at least one item: a policy, a destination or source of the mesh legs, or a whole small
+    /// family; the very first step computes the facts every family shares).
     pub fn step(
         &mut self,
         sources: &[Source],
@@ -219,7 +225,13 @@ impl Linter {
             .checked_div(FAMILY_UNITS)
             .unwrap_or(0)
             .max(1);
-        let mut cx = Cx::new(sources, &self.roots, cluster, options);
+        // The first step computes the shared facts only (a step of its own, like a family's
+        // set-up).
+        let Some(facts) = &self.facts else {
+            self.facts = Some(Facts::new(cluster, options));
+            return;
+        };
+        let mut cx = Cx::new(sources, &self.roots, cluster, options, facts);
         cx.out = std::mem::take(&mut self.out);
         let finished = match family {
             0 => {
@@ -227,11 +239,12 @@ impl Linter {
                     true
                 } else if let Some(legs) = &mut self.mesh_legs {
                     legs.step(&mut cx, count);
-                    self.item = legs.position() + 1;
+                    self.item = legs.position();
                     legs.is_done()
                 } else {
-                    self.mesh_legs = Some(network::MeshLegs::new(&cx));
-                    self.item = 1;
+                    let legs = mesh_legs::MeshLegs::new(&cx);
+                    self.item = legs.position();
+                    self.mesh_legs = Some(legs);
                     false
                 }
             }
@@ -344,6 +357,89 @@ pub fn catalogue_markdown() -> String {
 // Shared context and facts
 // ---------------------------------------------------------------------------------------------
 
+/// Facts about the input that several checks read for every policy, computed once per lint
+/// run (by [`Linter`]'s first step) instead of once per policy or per workload.
+pub(crate) struct Facts {
+    /// The data plane of each workload, by position in `cluster.workloads` (SEMANTICS.md §2.1,
+    /// §3 rule 1; `mesh::dataplane`).
+    planes: Vec<DataPlane>,
+    /// Some workload besides the waypoints' own pods.
+    has_workloads: bool,
+    /// Namespaces the input knows (declared or used by a workload), plus the well-known ones
+    /// and the mesh root namespace.
+    known_namespaces: BTreeSet<String>,
+    /// Positions of the workloads of each namespace, in order.
+    by_namespace: HashMap<String, Vec<usize>>,
+    /// The labels of every known namespace (an undeclared one has just
+    /// `kubernetes.io/metadata.name`, SEMANTICS.md §1.3 rule 19).
+    namespace_labels: HashMap<String, crate::selector::Labels>,
+    /// (namespace, service account) of every workload.
+    accounts: BTreeSet<(String, String)>,
+    /// NetworkPolicy indices per namespace, in order.
+    policies_by_namespace: HashMap<String, Vec<usize>>,
+    /// AdminNetworkPolicy indices in evaluation order (SEMANTICS.md §1.6 rule 27).
+    admin_order: Vec<usize>,
+}
+
+impl Facts {
+    fn new(cluster: &Cluster, options: &LintOptions) -> Facts {
+        let planes = cluster
+            .workloads
+            .iter()
+            .map(|w| mesh::dataplane(cluster, w))
+            .collect();
+        let has_workloads = cluster
+            .workloads
+            .iter()
+            .any(|w| !cluster.waypoints.iter().any(|wp| wp.workload == Some(w.id)));
+        let mut known_namespaces: BTreeSet<String> =
+            cluster.namespaces.iter().map(|n| n.name.clone()).collect();
+        let mut by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(cluster.workloads.len());
+        for (i, w) in cluster.workloads.iter().enumerate() {
+            match by_namespace.get_mut(&w.namespace) {
+                Some(positions) => positions.push(i),
+                None => {
+                    by_namespace.insert(w.namespace.clone(), vec![i]);
+                    known_namespaces.insert(w.namespace.clone());
+                }
+            }
+            pairs.push((&w.namespace, &w.service_account));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let accounts: BTreeSet<(String, String)> = pairs
+            .into_iter()
+            .map(|(ns, sa)| (ns.to_string(), sa.to_string()))
+            .collect();
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            known_namespaces.insert(ns.to_string());
+        }
+        known_namespaces.insert(options.mesh.root_namespace.clone());
+        let namespace_labels = known_namespaces
+            .iter()
+            .map(|ns| (ns.clone(), mesh::namespace_labels(cluster, ns).into_owned()))
+            .collect();
+        let mut policies_by_namespace: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in cluster.network_policies.iter().enumerate() {
+            policies_by_namespace
+                .entry(p.namespace.clone())
+                .or_default()
+                .push(i);
+        }
+        Facts {
+            planes,
+            has_workloads,
+            known_namespaces,
+            by_namespace,
+            namespace_labels,
+            accounts,
+            policies_by_namespace,
+            admin_order: crate::anp::admin_order(&cluster.admin_network_policies),
+        }
+    }
+}
+
 /// What every check needs: the input, the profile, the documents for placing fixes, the output.
 pub(crate) struct Cx<'a> {
     pub cluster: &'a Cluster,
@@ -351,6 +447,7 @@ pub(crate) struct Cx<'a> {
     pub np: NpProfile,
     pub cni: Option<CniProfile>,
     docs: Vec<edit::Doc<'a>>,
+    facts: &'a Facts,
     pub out: Vec<Lint>,
 }
 
@@ -360,6 +457,7 @@ impl<'a> Cx<'a> {
         roots: &'a [Vec<crate::yaml::Node>],
         cluster: &'a Cluster,
         options: &'a LintOptions,
+        facts: &'a Facts,
     ) -> Cx<'a> {
         let docs = sources
             .iter()
@@ -375,6 +473,7 @@ impl<'a> Cx<'a> {
             np: crate::flows::cni_profile(&options.cni).unwrap_or_default(),
             cni: crate::profiles::profile(&options.cni),
             docs,
+            facts,
             out: Vec::new(),
         }
     }
@@ -428,23 +527,125 @@ impl<'a> Cx<'a> {
         });
     }
 
+    /// The position of `w` in `cluster.workloads`, when `w` is that element.
+    pub fn position(&self, w: &Workload) -> Option<usize> {
+        let i = w.id.0 as usize;
+        self.cluster
+            .workloads
+            .get(i)
+            .is_some_and(|x| std::ptr::eq(x, w))
+            .then_some(i)
+    }
+
+    /// The data plane of a workload (SEMANTICS.md §2.1, §3 rule 1), from [`Facts`].
     pub fn dataplane(&self, w: &Workload) -> DataPlane {
-        mesh::dataplane(self.cluster, w)
+        match self.position(w).and_then(|i| self.facts.planes.get(i)) {
+            Some(plane) => plane.clone(),
+            None => mesh::dataplane(self.cluster, w),
+        }
+    }
+
+    /// The data plane of the workload at a position (`None` past the end).
+    pub fn plane_at(&self, position: usize) -> Option<&'a DataPlane> {
+        self.facts.planes.get(position)
     }
 
     pub fn is_ambient(&self, w: &Workload) -> bool {
-        self.dataplane(w) == DataPlane::Ambient
+        match self.position(w).and_then(|i| self.facts.planes.get(i)) {
+            Some(plane) => *plane == DataPlane::Ambient,
+            None => mesh::dataplane(self.cluster, w) == DataPlane::Ambient,
+        }
     }
 
     /// Does the input have any workload (besides the pods the engine adds for waypoints)?
     pub fn has_workloads(&self) -> bool {
-        self.cluster.workloads.iter().any(|w| {
-            !self
-                .cluster
-                .waypoints
-                .iter()
-                .any(|wp| wp.workload == Some(w.id))
-        })
+        self.facts.has_workloads
+    }
+
+    /// Namespaces the input knows, plus the well-known ones (see [`Facts`]).
+    pub fn known_namespaces(&self) -> &'a BTreeSet<String> {
+        &self.facts.known_namespaces
+    }
+
+    /// Namespaces with workloads.
+    pub fn workload_namespaces(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.facts.by_namespace.keys().map(String::as_str)
+    }
+
+    /// The labels of a namespace (as `mesh::namespace_labels`).
+    pub fn namespace_labels(
+        &self,
+        namespace: &str,
+    ) -> std::borrow::Cow<'a, crate::selector::Labels> {
+        match self.facts.namespace_labels.get(namespace) {
+            Some(labels) => std::borrow::Cow::Borrowed(labels),
+            None => mesh::namespace_labels(self.cluster, namespace),
+        }
+    }
+
+    /// The workloads of a namespace, in input order.
+    pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = &'a Workload> + 'a {
+        let cluster = self.cluster;
+        self.facts
+            .by_namespace
+            .get(namespace)
+            .map_or(&[][..], |v| v.as_slice())
+            .iter()
+            .filter_map(move |&i| cluster.workloads.get(i))
+    }
+
+    /// (namespace, service account) of every workload.
+    pub fn accounts(&self) -> &'a BTreeSet<(String, String)> {
+        &self.facts.accounts
+    }
+
+    /// The NetworkPolicies isolating `w` in `direction`, in order: those of its namespace that
+    /// select it and have the policy type (SEMANTICS.md §1.1 rules 1, 3); none for a
+    /// hostNetwork pod treated as its node (§1.3 rule 18). As `netpol::is_isolated`.
+    pub fn isolating(&self, w: &Workload, direction: crate::verdict::Direction) -> Vec<usize> {
+        if w.host_network && self.np.host_network_is_node {
+            return Vec::new();
+        }
+        let policies = &self.cluster.network_policies;
+        self.facts
+            .policies_by_namespace
+            .get(&w.namespace)
+            .map_or(&[][..], |v| v.as_slice())
+            .iter()
+            .copied()
+            .filter(|&i| {
+                policies.get(i).is_some_and(|p| {
+                    (match direction {
+                        crate::verdict::Direction::Ingress => p.policy_types.ingress,
+                        crate::verdict::Direction::Egress => p.policy_types.egress,
+                    }) && p.pod_selector.matches(&w.labels)
+                })
+            })
+            .collect()
+    }
+
+    /// The AdminNetworkPolicies with rules in `direction` whose subject selects the pod `w`,
+    /// in evaluation order (SEMANTICS.md §1.6 rule 27); none for a hostNetwork pod treated as
+    /// its node.
+    pub fn admin_subjects(&self, w: &Workload, direction: crate::verdict::Direction) -> Vec<usize> {
+        if w.host_network && self.np.host_network_is_node {
+            return Vec::new();
+        }
+        let anps = &self.cluster.admin_network_policies;
+        if anps.is_empty() {
+            return Vec::new();
+        }
+        let ns = self.namespace_labels(&w.namespace);
+        self.facts
+            .admin_order
+            .iter()
+            .copied()
+            .filter(|&a| {
+                anps.get(a).is_some_and(|p| {
+                    !p.rules(direction).is_empty() && p.subject.selects(&ns, &w.labels)
+                })
+            })
+            .collect()
     }
 }
 
@@ -477,6 +678,22 @@ pub(crate) fn list<I: IntoIterator<Item = String>>(items: I) -> String {
             format!("{} and {last}", rest.join(", "))
         }
         n => format!("{} and {} more", items[..2].join(", "), n - 2),
+    }
+}
+
+/// [`list`] of the names in backticks, without formatting every name first (a finding can name
+/// hundreds of workloads and shows two): sorted and unique as the quoted strings are. Fastest
+/// when `names` come in that order already.
+pub(crate) fn quoted_list<'s, I: IntoIterator<Item = &'s str>>(names: I) -> String {
+    let mut names: Vec<&str> = names.into_iter().collect();
+    // `a` < `b` as quoted strings ⇔ a + "`" < b + "`" (same leading backtick).
+    names.sort_unstable_by(|a, b| a.bytes().chain(Some(b'`')).cmp(b.bytes().chain(Some(b'`'))));
+    names.dedup();
+    match names.as_slice() {
+        [first, second, _, _, ..] => {
+            format!("`{first}`, `{second}` and {} more", names.len() - 2)
+        }
+        short => list(short.iter().map(|s| format!("`{s}`"))),
     }
 }
 
@@ -547,5 +764,22 @@ mod tests {
     fn list_is_short() {
         assert_eq!(list(vec!["b".to_string(), "a".to_string()]), "a and b");
         assert_eq!(list((0..5).map(|i| i.to_string())), "0, 1 and 3 more");
+    }
+
+    #[test]
+    fn quoted_list_is_list_of_quoted_names() {
+        // Names whose order changes when quoted (`-` and `.` sort before the backtick, letters
+        // after it), duplicates, and every length up to six.
+        let pool = [
+            "a/b", "a/b-c", "a/b.c", "a/bc", "a/b", "ns/x", "ns/x0", "n/x",
+        ];
+        for mask in 0u32..(1 << pool.len()) {
+            let names: Vec<&str> = (0..pool.len())
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| pool[i])
+                .collect();
+            let want = list(names.iter().map(|s| format!("`{s}`")));
+            assert_eq!(quoted_list(names.iter().copied()), want, "{names:?}");
+        }
     }
 }

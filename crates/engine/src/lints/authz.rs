@@ -44,17 +44,21 @@ pub(super) fn check_item(cx: &mut Cx, index: usize) {
 /// excluded.
 fn in_scope<'c>(cx: &Cx<'c>, policy: &AuthorizationPolicy) -> Vec<&'c Workload> {
     let root = policy.namespace == cx.mesh().root_namespace;
-    cx.cluster
-        .workloads
-        .iter()
-        .filter(|w| !matches!(cx.dataplane(w), DataPlane::Waypoint(_)))
-        .filter(|w| root || w.namespace == policy.namespace)
-        .filter(|w| match &policy.target {
-            Target::Selector(labels) => mesh::match_labels(labels, &w.labels),
-            Target::Namespace => true,
-            Target::TargetRefs(_) => false,
-        })
-        .collect()
+    let selected = |w: &&'c Workload| {
+        !matches!(cx.dataplane(w), DataPlane::Waypoint(_))
+            && match &policy.target {
+                Target::Selector(labels) => mesh::match_labels(labels, &w.labels),
+                Target::Namespace => true,
+                Target::TargetRefs(_) => false,
+            }
+    };
+    if root {
+        cx.cluster.workloads.iter().filter(selected).collect()
+    } else {
+        cx.workloads_in(&policy.namespace)
+            .filter(selected)
+            .collect()
+    }
 }
 
 fn rule_has_http(rule: &Rule) -> bool {

@@ -1,7 +1,7 @@
-//! NetworkPolicy lints that depend on how the mesh puts traffic on the wire: HBONE 15008 at
-//! ingress and egress (PP4001, PP4002), ambient probes under the CNI profile (PP4003), the
-//! exposure 15008 opens (PP4004), the waypoint's second leg (PP4009); and two plain
-//! NetworkPolicy pitfalls: the stray dash (PP4012) and egress without DNS (PP4013).
+//! NetworkPolicy lints that depend on how the mesh puts traffic on the wire: ambient probes
+//! under the CNI profile (PP4003), the exposure 15008 opens (PP4004); and two plain
+//! NetworkPolicy pitfalls: the stray dash (PP4012) and egress without DNS (PP4013). The HBONE
+//! legs of every mesh flow (PP4001, PP4002, PP4009) are in `mesh_legs`.
 //!
 //! Every finding is backed by `netpol::evaluate_*` on the legs `istio::plan` produces, so a
 //! lint and the flow verdicts never disagree.
@@ -9,31 +9,23 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::istio::legs::{LegRole, HBONE_PORT};
-use crate::istio::mesh::{self, DataPlane};
 use crate::istio::{self, ztunnel, Connection, Identity, MeshFlow, MeshSource, MeshTarget};
-use crate::model::{PortRef, Protocol, Workload, WorkloadId};
+use crate::model::{PortRef, Protocol, Workload};
 use crate::netpol::{self, NetworkPolicy, PeerKind, PolicyPort, Rule};
 use crate::selector::{Expression, LabelSelector};
 use crate::source::Span;
 use crate::verdict::{Direction, Endpoint, Evidence, Leg, ProfileFlag, Reason};
 
 use super::catalogue::{
-    DefaultDenyBlocksAmbientProbes, EgressWithoutDns, HbonePortWidensExposure,
-    NetworkPolicyBlocksHboneEgress, NetworkPolicyBlocksHboneIngress,
-    NetworkPolicyBlocksWaypointLeg, StrayDash,
+    DefaultDenyBlocksAmbientProbes, EgressWithoutDns, HbonePortWidensExposure, StrayDash,
 };
 use super::edit::{key_node, scalar, Y};
 use super::{fix, list, qualified, Cx};
 
-/// Upper bound on planned flows per lint run, so linting stays interactive (about 0.5 s in a
-/// release build for the worst case, every pair of 150 pods denied). Inputs beyond it are
-/// linted partially for PP4001, PP4002 and PP4009.
-const FLOW_BUDGET: usize = 20_000;
-
 /// The rule families of this module, in the order they run.
 pub(super) const FAMILIES: usize = 5;
 
-/// One rule family (`1..FAMILIES`; family 0, the mesh legs, is [`MeshLegs`]).
+/// One rule family (`1..FAMILIES`; family 0, the mesh legs, is `mesh_legs::MeshLegs`).
 pub(super) fn check_family(cx: &mut Cx, family: usize) {
     let enforces = cx.np.enforces_network_policy;
     match family {
@@ -50,515 +42,20 @@ pub(super) fn wname(w: &Workload) -> String {
     format!("{}/{}", w.namespace, w.name)
 }
 
-fn workload<'c>(cx: &Cx<'c>, id: WorkloadId) -> Option<&'c Workload> {
-    let workloads = &cx.cluster.workloads;
-    match workloads.get(id.0 as usize) {
-        Some(w) if w.id == id => Some(w),
-        _ => workloads.iter().find(|w| w.id == id),
-    }
-}
-
-/// Who was hit, for one finding.
-#[derive(Default)]
-struct Hits {
-    srcs: BTreeSet<String>,
-    dsts: BTreeSet<String>,
-    ports: BTreeSet<u16>,
-}
-
-impl Hits {
-    fn add(&mut self, src: String, dst: String, port: u16) {
-        self.srcs.insert(src);
-        self.dsts.insert(dst);
-        self.ports.insert(port);
-    }
-}
-
-fn ports_text(ports: &BTreeSet<u16>) -> String {
+pub(super) fn ports_text(ports: &BTreeSet<u16>) -> String {
     list(ports.iter().map(|p| format!("TCP {p}")))
 }
 
-fn quoted(items: &BTreeSet<String>) -> String {
+pub(super) fn quoted(items: &BTreeSet<String>) -> String {
     list(items.iter().map(|s| format!("`{s}`")))
 }
 
-/// PP4001, PP4002, PP4009: judge the HBONE legs of every mesh flow, resumable: [`MeshLegs::new`]
-/// computes the per-workload facts, [`MeshLegs::step`] handles a few source workloads.
-pub(super) struct MeshLegs {
-    iso: netpol::Isolation,
-    /// Isolation per workload, computed once (the pair loop is quadratic).
-    isolation: HashMap<WorkloadId, (bool, bool)>,
-    ingress: BTreeMap<(usize, usize), Hits>,
-    egress: BTreeMap<(usize, usize), Hits>,
-    waypoint: BTreeMap<(usize, usize), Hits>,
-    budget: usize,
-    /// Data planes by workload position.
-    planes: Vec<DataPlane>,
-    /// The Service-addressed flow targets that differ from pod-addressed ones (the same for
-    /// every source).
-    service_targets: Vec<(usize, u16, WorkloadId)>,
-    /// Verdicts per wire leg, computed once (many flows share their HBONE leg).
-    ingress_cache: HashMap<Leg, crate::verdict::LayerVerdict>,
-    egress_cache: HashMap<Leg, crate::verdict::LayerVerdict>,
-    /// Next source workload position.
-    next: usize,
-    /// The flows of the current source (position `next - 1`), and the next one to judge.
-    pending: Vec<MeshFlow>,
-    pending_at: usize,
-    /// Once every flow is judged: the findings still to report, last first.
-    findings: Option<Vec<FindingHits>>,
-    /// The leg verdicts of the caches, dropped a few per step.
-    garbage: Vec<crate::verdict::LayerVerdict>,
-    done: bool,
-}
-
-/// A finding, its key ((policy, rule) or (policy, waypoint)) and who was hit.
-type FindingHits = (Finding, (usize, usize), Hits);
-
-/// A reported finding costs about as much as judging this many flows.
-const FINDING_COST: usize = 16;
-
-impl MeshLegs {
-    pub(super) fn new(cx: &Cx) -> MeshLegs {
-        let cluster = cx.cluster;
-        let np = &cx.np;
-        let iso = netpol::Isolation::new(cluster, np);
-        let isolation: HashMap<WorkloadId, (bool, bool)> = cluster
-            .workloads
-            .iter()
-            .map(|w| {
-                (
-                    w.id,
-                    (
-                        iso.is_isolated(cluster, w, Direction::Ingress, np),
-                        iso.is_isolated(cluster, w, Direction::Egress, np),
-                    ),
-                )
-            })
-            .collect();
-        let planes: Vec<DataPlane> = cluster.workloads.iter().map(|w| cx.dataplane(w)).collect();
-        let mut service_targets: Vec<(usize, u16, WorkloadId)> = Vec::new();
-        for (index, service) in cluster.services.iter().enumerate() {
-            // Service-addressed traffic differs from pod-addressed traffic only when a waypoint
-            // serves the Service or the pod (§2.5 rule 15); otherwise its legs are the same.
-            let service_waypoint = mesh::service_waypoint(cluster, service).is_some();
-            for sp in service.ports.iter().filter(|p| p.protocol == Protocol::Tcp) {
-                for (endpoint, _) in crate::flows::service_endpoints(cluster, index, sp.port) {
-                    let differs = service_waypoint
-                        || workload(cx, endpoint)
-                            .is_some_and(|w| mesh::workload_waypoint(cluster, w).is_some());
-                    if differs {
-                        service_targets.push((index, sp.port, endpoint));
-                    }
-                }
-            }
-        }
-        MeshLegs {
-            iso,
-            isolation,
-            ingress: BTreeMap::new(),
-            egress: BTreeMap::new(),
-            waypoint: BTreeMap::new(),
-            budget: FLOW_BUDGET,
-            planes,
-            service_targets,
-            ingress_cache: HashMap::new(),
-            egress_cache: HashMap::new(),
-            next: 0,
-            pending: Vec::new(),
-            pending_at: 0,
-            findings: None,
-            garbage: Vec::new(),
-            done: false,
-        }
-    }
-
-    /// Flows judged so far (at most [`FLOW_BUDGET`]), the progress unit.
-    pub(super) fn position(&self) -> usize {
-        FLOW_BUDGET - self.budget
-    }
-
-    /// Flows in all, at most.
-    pub(super) const FLOWS: usize = FLOW_BUDGET;
-
-    pub(super) fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// Handle about `count` (at least 1) flows (a source workload's flow list counts as one),
-    /// then report the findings, a few per step ([`FINDING_COST`] flows each).
-    pub(super) fn step(&mut self, cx: &mut Cx, count: usize) {
-        if self.done {
-            return;
-        }
-        let Some(findings) = &mut self.findings else {
-            if self.walk(cx, count.max(1)) {
-                let ingress = std::mem::take(&mut self.ingress);
-                let egress = std::mem::take(&mut self.egress);
-                let waypoint = std::mem::take(&mut self.waypoint);
-                let mut all: Vec<FindingHits> = Vec::new();
-                all.extend(ingress.into_iter().map(|(k, h)| (Finding::Ingress, k, h)));
-                all.extend(egress.into_iter().map(|(k, h)| (Finding::Egress, k, h)));
-                all.extend(waypoint.into_iter().map(|(k, h)| (Finding::Waypoint, k, h)));
-                // Reported from the back.
-                all.reverse();
-                // Dropping the leg caches at once takes long at scale: drop them over the
-                // following steps.
-                self.garbage = self
-                    .ingress_cache
-                    .drain()
-                    .chain(self.egress_cache.drain())
-                    .map(|(_, v)| v)
-                    .collect();
-                self.done = all.is_empty() && self.garbage.is_empty();
-                self.findings = Some(all);
-            }
-            return;
-        };
-        for _ in 0..(count / FINDING_COST).max(1) {
-            let Some((finding, key, hits)) = findings.pop() else {
-                break;
-            };
-            report_mesh_leg(cx, finding, key, hits);
-        }
-        let keep = self.garbage.len().saturating_sub(count.max(1));
-        self.garbage.truncate(keep);
-        self.done = findings.is_empty() && self.garbage.is_empty();
-    }
-
-    /// About `count` flows; true when finished (all sources, or the flow budget spent).
-    fn walk(&mut self, cx: &Cx, count: usize) -> bool {
-        let cluster = cx.cluster;
-        let np = &cx.np;
-        let mesh_opts = cx.mesh();
-        let MeshLegs {
-            iso,
-            isolation,
-            ingress,
-            egress,
-            waypoint,
-            budget,
-            planes,
-            service_targets,
-            ingress_cache,
-            egress_cache,
-            next,
-            pending,
-            pending_at,
-            ..
-        } = self;
-        let iso = &*iso;
-        let isolated = |w: &Workload, d: Direction| {
-            isolation.get(&w.id).is_some_and(|(i, e)| match d {
-                Direction::Ingress => *i,
-                Direction::Egress => *e,
-            })
-        };
-        let meshed = |i: usize| {
-            matches!(
-                planes.get(i),
-                Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
-            )
-        };
-        let mut judge_in = |leg: &Leg| {
-            ingress_cache
-                .entry(*leg)
-                .or_insert_with(|| netpol::evaluate_ingress_with(cluster, leg, np, Some(iso)))
-                .clone()
-        };
-        let mut judge_out = |leg: &Leg| {
-            egress_cache
-                .entry(*leg)
-                .or_insert_with(|| netpol::evaluate_egress_with(cluster, leg, np, Some(iso)))
-                .clone()
-        };
-        let mut work = 0usize;
-        while work < count {
-            work += 1;
-            // The current source's flows, or the next source's.
-            let Some(flow) = pending.get(*pending_at) else {
-                pending.clear();
-                *pending_at = 0;
-                let si = *next;
-                let Some(src) = cluster.workloads.get(si) else {
-                    return true;
-                };
-                *next += 1;
-                if !meshed(si) {
-                    continue;
-                }
-                let src_egress = isolated(src, Direction::Egress);
-                for (di, dst) in cluster.workloads.iter().enumerate() {
-                    if dst.id == src.id
-                        || !(src_egress || isolated(dst, Direction::Ingress))
-                        || !meshed(di)
-                    {
-                        continue;
-                    }
-                    for (protocol, port) in crate::flows::declared_ports(dst) {
-                        if protocol == Protocol::Tcp {
-                            pending.push(MeshFlow {
-                                src: MeshSource::Workload(src.id),
-                                dst: MeshTarget::Workload(dst.id),
-                                protocol,
-                                port,
-                                http: None,
-                                bypass: false,
-                            });
-                        }
-                    }
-                }
-                for &(service, port, endpoint) in service_targets.iter() {
-                    if endpoint != src.id {
-                        pending.push(MeshFlow {
-                            src: MeshSource::Workload(src.id),
-                            dst: MeshTarget::Service {
-                                service,
-                                port,
-                                endpoint,
-                            },
-                            protocol: Protocol::Tcp,
-                            port,
-                            http: None,
-                            bypass: false,
-                        });
-                    }
-                }
-                continue;
-            };
-            *pending_at += 1;
-            let Some(src) = cluster.workloads.get(next.saturating_sub(1)) else {
-                return true;
-            };
-            let src_egress = isolated(src, Direction::Egress);
-            {
-                if *budget == 0 {
-                    return true;
-                }
-                *budget -= 1;
-                for l in istio::plan(cluster, mesh_opts, flow) {
-                    let (Endpoint::Pod(leg_src), Endpoint::Pod(dst_id)) = (l.leg.src, l.leg.dst)
-                    else {
-                        continue;
-                    };
-                    let Some(target_port) = l.seen.as_ref().map(|c| c.dst_port) else {
-                        continue;
-                    };
-                    let Some(dst) = workload(cx, dst_id) else {
-                        continue;
-                    };
-                    let plain = Leg {
-                        src: Endpoint::Pod(src.id),
-                        dst: Endpoint::Pod(dst_id),
-                        protocol: Protocol::Tcp,
-                        port: target_port,
-                    };
-                    match l.role {
-                        LegRole::Hbone if leg_src == src.id => {
-                            if isolated(dst, Direction::Ingress) && !judge_in(&l.leg).is_allow() {
-                                for r in allowed_by(&judge_in(&plain)) {
-                                    ingress.entry(r).or_default().add(
-                                        wname(src),
-                                        wname(dst),
-                                        target_port,
-                                    );
-                                }
-                            }
-                            if src_egress && !judge_out(&l.leg).is_allow() {
-                                for r in allowed_by(&judge_out(&plain)) {
-                                    egress.entry(r).or_default().add(
-                                        wname(src),
-                                        wname(dst),
-                                        target_port,
-                                    );
-                                }
-                            }
-                        }
-                        LegRole::FromWaypoint => {
-                            // The second leg does not carry the index; its source pod is the
-                            // waypoint.
-                            let wp = l.waypoint.or_else(|| {
-                                workload(cx, leg_src).and_then(|w| match cx.dataplane(w) {
-                                    DataPlane::Waypoint(i) => Some(i),
-                                    _ => None,
-                                })
-                            });
-                            let Some(wp) = wp else { continue };
-                            let verdict = judge_in(&l.leg);
-                            if verdict.is_allow() {
-                                continue;
-                            }
-                            let hbone = Leg {
-                                port: HBONE_PORT,
-                                ..plain
-                            };
-                            let intended =
-                                judge_in(&plain).is_allow() || judge_in(&hbone).is_allow();
-                            if let (true, Some(policy)) =
-                                (intended, first_isolating(&verdict.reasons))
-                            {
-                                waypoint.entry((policy, wp)).or_default().add(
-                                    wname(src),
-                                    wname(dst),
-                                    target_port,
-                                );
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        *next >= cluster.workloads.len() && *pending_at >= pending.len()
-    }
-}
-
-/// The (policy, rule) pairs an allowing verdict names.
-fn allowed_by(v: &crate::verdict::LayerVerdict) -> Vec<(usize, usize)> {
-    if !v.is_allow() {
-        return Vec::new();
-    }
-    v.reasons
-        .iter()
-        .filter_map(|r| match r {
-            Reason::AllowedBy(rule) => Some((rule.policy.index, rule.rule)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn first_isolating(reasons: &[Reason]) -> Option<usize> {
+/// The first policy isolating the pod, when no rule allows a leg (`NoRuleAllows`).
+pub(super) fn first_isolating(reasons: &[Reason]) -> Option<usize> {
     reasons.iter().find_map(|r| match r {
         Reason::NoRuleAllows { isolated_by } => isolated_by.first().map(|p| p.index),
         _ => None,
     })
-}
-
-fn hbone_port_item() -> Y {
-    Y::map(vec![
-        ("port", Y::Int(i64::from(HBONE_PORT))),
-        ("protocol", Y::plain("TCP")),
-    ])
-}
-
-/// A finding of the mesh legs family.
-#[derive(Clone, Copy)]
-enum Finding {
-    /// (policy, rule) of an ingress / egress rule.
-    Ingress,
-    Egress,
-    /// (policy, waypoint).
-    Waypoint,
-}
-
-/// Report one finding of the mesh legs family.
-fn report_mesh_leg(cx: &mut Cx, finding: Finding, key: (usize, usize), hits: Hits) {
-    let cluster = cx.cluster;
-    let direction = match finding {
-        Finding::Ingress => Direction::Ingress,
-        Finding::Egress => Direction::Egress,
-        Finding::Waypoint => return report_waypoint_leg(cx, key, hits),
-    };
-    {
-        let (pi, ri) = key;
-        {
-            let Some(policy) = cluster.network_policies.get(pi) else {
-                return;
-            };
-            let rules = match direction {
-                Direction::Ingress => &policy.ingress,
-                Direction::Egress => &policy.egress,
-            };
-            let Some(rule) = rules.get(ri) else { return };
-            let rule_node = cx.node(rule.span);
-            let ports_node = rule_node.and_then(|n| n.get("ports"));
-            let span = ports_node.map_or(rule.span, |n| n.span);
-            let edit = cx
-                .doc(rule.span)
-                .zip(ports_node)
-                .and_then(|(d, ports)| d.append_item(ports, &hbone_port_item()));
-            let fix = fix(
-                "add `port: 15008` (protocol TCP) to the rule's ports",
-                edit.into_iter().collect(),
-            );
-            let (info, message, help) = match direction {
-                Direction::Ingress => (
-                    NetworkPolicyBlocksHboneIngress::INFO,
-                    format!(
-                        "ingress rule {ri} of NetworkPolicy {} allows {} to mesh pod {} but not HBONE port TCP 15008: ambient traffic from {} arrives on 15008 and is denied",
-                        qualified(&policy.namespace, &policy.name),
-                        ports_text(&hits.ports),
-                        quoted(&hits.dsts),
-                        quoted(&hits.srcs)
-                    ),
-                    "ztunnel tunnels pod-to-pod traffic as HBONE, so the CNI sees `client → pod:15008`, never the app port (Istio docs: Ambient and Kubernetes NetworkPolicy)",
-                ),
-                Direction::Egress => (
-                    NetworkPolicyBlocksHboneEgress::INFO,
-                    format!(
-                        "egress rule {ri} of NetworkPolicy {} allows {} to {} but not HBONE port TCP 15008: traffic from ambient pod {} leaves as HBONE on 15008 and is denied",
-                        qualified(&policy.namespace, &policy.name),
-                        ports_text(&hits.ports),
-                        quoted(&hits.dsts),
-                        quoted(&hits.srcs)
-                    ),
-                    "the client's ztunnel sends `client → server:15008`; egress rules toward mesh pods must allow TCP 15008",
-                ),
-            };
-            cx.push(info, span, message, Some(help.to_string()), fix);
-        }
-    }
-}
-
-fn report_waypoint_leg(cx: &mut Cx, (pi, wi): (usize, usize), hits: Hits) {
-    let cluster = cx.cluster;
-    {
-        let (Some(policy), Some(wp)) =
-            (cluster.network_policies.get(pi), cluster.waypoints.get(wi))
-        else {
-            return;
-        };
-        let mut peer = Vec::new();
-        if wp.namespace != policy.namespace {
-            peer.push((
-                "namespaceSelector",
-                Y::match_labels(&[("kubernetes.io/metadata.name", wp.namespace.as_str())]),
-            ));
-        }
-        peer.push((
-            "podSelector",
-            Y::match_labels(&[(mesh::GATEWAY_NAME_LABEL, wp.name.as_str())]),
-        ));
-        let rule = Y::map(vec![
-            ("from", Y::Seq(vec![Y::map(peer)])),
-            ("ports", Y::Seq(vec![hbone_port_item()])),
-        ]);
-        let span = anchor(cx, policy.span, &["ingress", "policyTypes", "podSelector"]);
-        let edit = spec_edit(cx, policy.span, "ingress", &rule);
-        let fix = fix(
-            format!(
-                "add an ingress rule admitting the waypoint `{}/{}` pods on TCP 15008",
-                wp.namespace, wp.name
-            ),
-            edit.into_iter().collect(),
-        );
-        cx.push(
-            NetworkPolicyBlocksWaypointLeg::INFO,
-            span,
-            format!(
-                "NetworkPolicy {} admits {} but not waypoint {}: traffic to {} through the waypoint arrives from the waypoint's pods on TCP 15008 and is denied",
-                qualified(&policy.namespace, &policy.name),
-                quoted(&hits.srcs),
-                qualified(&wp.namespace, &wp.name),
-                quoted(&hits.dsts)
-            ),
-            Some(
-                "through a waypoint a flow is two HBONE legs; the destination's CNI sees the waypoint pod as the source"
-                    .to_string(),
-            ),
-            fix,
-        );
-    }
 }
 
 /// A span inside a policy worth pointing at: the first of `keys` under `spec`, else the name,
@@ -595,7 +92,7 @@ fn probes(cx: &mut Cx) {
     let np = cx.np.clone();
     let mut found: BTreeMap<usize, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for w in &cluster.workloads {
-        if !cx.is_ambient(w) || !netpol::is_isolated(cluster, w, Direction::Ingress, &np) {
+        if !cx.is_ambient(w) || cx.isolating(w, Direction::Ingress).is_empty() {
             continue;
         }
         for spec in crate::flows::probe_flows(w) {
@@ -988,21 +485,15 @@ fn dns(cx: &mut Cx) {
         .filter(|w| w.labels.get("k8s-app").map(String::as_str) == Some("kube-dns"))
         .collect();
     let mut found: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    // The egress verdict toward the DNS pods reads the client only through its isolating
+    // policies and AdminNetworkPolicy subjects (SEMANTICS.md §1.1 rules 3–5, §1.6 rules 27,
+    // 29): judged once per such class of clients.
+    let mut verdicts: HashMap<(Vec<usize>, Vec<usize>), bool> = HashMap::new();
     for w in &cluster.workloads {
         if (w.host_network && np.host_network_is_node) || dns_pods.iter().any(|d| d.id == w.id) {
             continue;
         }
-        let policies: Vec<usize> = cluster
-            .network_policies
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.policy_types.egress
-                    && p.namespace == w.namespace
-                    && p.pod_selector.matches(&w.labels)
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let policies = cx.isolating(w, Direction::Egress);
         let Some(&first) = policies.first() else {
             continue;
         };
@@ -1027,14 +518,17 @@ fn dns(cx: &mut Cx) {
                 })
             })
         } else {
-            dns_pods.iter().any(|d| {
-                let leg = Leg {
-                    src: Endpoint::Pod(w.id),
-                    dst: Endpoint::Pod(d.id),
-                    protocol: Protocol::Udp,
-                    port: 53,
-                };
-                netpol::evaluate_egress(cluster, &leg, &np).is_allow()
+            let class = (policies, cx.admin_subjects(w, Direction::Egress));
+            *verdicts.entry(class).or_insert_with(|| {
+                dns_pods.iter().any(|d| {
+                    let leg = Leg {
+                        src: Endpoint::Pod(w.id),
+                        dst: Endpoint::Pod(d.id),
+                        protocol: Protocol::Udp,
+                        port: 53,
+                    };
+                    netpol::evaluate_egress(cluster, &leg, &np).is_allow()
+                })
             })
         };
         if !allowed {

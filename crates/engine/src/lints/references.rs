@@ -11,13 +11,14 @@ use std::collections::BTreeSet;
 use crate::diagnostics::Severity;
 use crate::istio::mesh::{self, DataPlane};
 use crate::istio::model::{AuthorizationPolicy, Target};
+use crate::model::Workload;
 use crate::netpol::{NetworkPolicy, PeerKind};
 use crate::selector::{Expression, LabelSelector};
 use crate::source::Span;
 
 use super::catalogue::{SelectsNothing, UnknownNamespaceOrServiceAccount};
 use super::edit::find_scalar;
-use super::{fix, peer_selects, qualified, Cx};
+use super::{fix, qualified, Cx};
 
 /// The rules on item `index` (every NetworkPolicy, then every AuthorizationPolicy); run for
 /// every index in order.
@@ -45,34 +46,37 @@ fn nothing_severity(cx: &Cx) -> Severity {
     }
 }
 
-/// Namespaces the input knows (declared or used by an object), plus the well-known ones.
-fn known_namespaces(cx: &Cx) -> BTreeSet<String> {
-    let mut res: BTreeSet<String> = cx
-        .cluster
-        .namespaces
-        .iter()
-        .map(|n| n.name.clone())
-        .collect();
-    res.extend(cx.cluster.workloads.iter().map(|w| w.namespace.clone()));
-    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        res.insert(ns.to_string());
+/// Does a pod peer (`namespaceSelector` and / or `podSelector`) select some workload
+/// (SEMANTICS.md §1.3 rules 13–15, as `lints::peer_selects`), namespace by namespace? A
+/// hostNetwork pod treated as its node is never selected (§1.3 rule 18).
+fn pod_peer_selects_any(
+    cx: &Cx,
+    policy: &NetworkPolicy,
+    namespace_selector: Option<&LabelSelector>,
+    pod_selector: Option<&LabelSelector>,
+) -> bool {
+    let host_is_node = cx.np.host_network_is_node;
+    let pods_match = |ns: &str| {
+        cx.workloads_in(ns).any(|w| {
+            !(w.host_network && host_is_node) && pod_selector.is_none_or(|s| s.matches(&w.labels))
+        })
+    };
+    match namespace_selector {
+        // Rule 13: the policy's namespace.
+        None => pods_match(&policy.namespace),
+        Some(sel) => cx
+            .workload_namespaces()
+            .any(|ns| sel.matches(&cx.namespace_labels(ns)) && pods_match(ns)),
     }
-    res.insert(cx.mesh().root_namespace.clone());
-    res
 }
 
 fn network_policy(cx: &mut Cx, policy: &NetworkPolicy) {
-    let cluster = cx.cluster;
     let host_is_node = cx.np.host_network_is_node;
-    let workloads = || {
-        cluster
-            .workloads
-            .iter()
-            .filter(move |w| !(w.host_network && host_is_node))
-    };
     let severity = nothing_severity(cx);
-    if !workloads()
-        .any(|w| w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
+    // §1.1 rule 1: the policy selects pods of its own namespace only.
+    if !cx
+        .workloads_in(&policy.namespace)
+        .any(|w| !(w.host_network && host_is_node) && policy.pod_selector.matches(&w.labels))
     {
         cx.push_with(
             SelectsNothing::INFO,
@@ -91,7 +95,7 @@ fn network_policy(cx: &mut Cx, policy: &NetworkPolicy) {
             None,
         );
     }
-    let known = known_namespaces(cx);
+    let known = cx.known_namespaces();
     for (direction, rules) in [("ingress", &policy.ingress), ("egress", &policy.egress)] {
         for (ri, rule) in rules.iter().enumerate() {
             // A stray dash (PP4012) explains an empty peer better.
@@ -115,7 +119,7 @@ fn network_policy(cx: &mut Cx, policy: &NetworkPolicy) {
                                 peer.span,
                                 "namespace",
                                 name,
-                                &known,
+                                known,
                                 format!(
                                     "{direction} rule {ri} of NetworkPolicy {} selects namespace `{name}` by `kubernetes.io/metadata.name`, which is not in the input",
                                     qualified(&policy.namespace, &policy.name)
@@ -127,15 +131,17 @@ fn network_policy(cx: &mut Cx, policy: &NetworkPolicy) {
                 if unknown_named {
                     continue;
                 }
-                let any_pod = workloads().any(|w| peer_selects(cluster, policy, &peer.kind, w));
+                let any_pod = pod_peer_selects_any(
+                    cx,
+                    policy,
+                    namespace_selector.as_ref(),
+                    pod_selector.as_ref(),
+                );
                 let nothing = match (namespace_selector, pod_selector) {
                     // A namespace-only peer: only when no namespace matches (the pods of a
                     // matching namespace may simply not be in the input).
                     (Some(sel), None) => {
-                        !any_pod
-                            && !known
-                                .iter()
-                                .any(|ns| sel.matches(&mesh::namespace_labels(cluster, ns)))
+                        !any_pod && !known.iter().any(|ns| sel.matches(&cx.namespace_labels(ns)))
                     }
                     _ => !any_pod,
                 };
@@ -182,11 +188,15 @@ fn metadata_names(sel: &LabelSelector) -> Vec<&str> {
 
 fn selector_policy(cx: &mut Cx, policy: &AuthorizationPolicy, labels: &crate::selector::Labels) {
     let root = policy.namespace == cx.mesh().root_namespace;
-    let any = cx.cluster.workloads.iter().any(|w| {
-        (root || w.namespace == policy.namespace)
-            && !matches!(cx.dataplane(w), DataPlane::Waypoint(_))
-            && mesh::match_labels(labels, &w.labels)
-    });
+    let selected = |w: &Workload| {
+        !matches!(cx.dataplane(w), DataPlane::Waypoint(_)) && mesh::match_labels(labels, &w.labels)
+    };
+    // §4.1 rules 1–2: the policy's namespace, every namespace from the root namespace.
+    let any = if root {
+        cx.cluster.workloads.iter().any(selected)
+    } else {
+        cx.workloads_in(&policy.namespace).any(selected)
+    };
     if any {
         return;
     }
@@ -217,14 +227,9 @@ fn selector_policy(cx: &mut Cx, policy: &AuthorizationPolicy, labels: &crate::se
 
 /// PP4011 for AuthorizationPolicy sources and conditions.
 fn identities(cx: &mut Cx, policy: &AuthorizationPolicy) {
-    let known = known_namespaces(cx);
+    let known = cx.known_namespaces();
     let with_workloads = cx.has_workloads();
-    let accounts: BTreeSet<(String, String)> = cx
-        .cluster
-        .workloads
-        .iter()
-        .map(|w| (w.namespace.clone(), w.service_account.clone()))
-        .collect();
+    let accounts = cx.accounts();
     // ServiceAccount objects are not modelled; their names count in every namespace.
     let declared: BTreeSet<&str> = cx
         .cluster
@@ -287,7 +292,7 @@ fn identities(cx: &mut Cx, policy: &AuthorizationPolicy) {
                 &value,
                 "namespace",
                 &ns,
-                &known,
+                known,
                 &replacement_of,
                 format!("`{field}` of AuthorizationPolicy {name} names namespace `{ns}`, which is not in the input"),
             );
@@ -323,7 +328,7 @@ fn identities(cx: &mut Cx, policy: &AuthorizationPolicy) {
 
 /// A namespace with no workloads in the input (its service accounts are unknown, not absent).
 fn known_namespaces_without_workloads(cx: &Cx, ns: &str) -> bool {
-    !cx.cluster.workloads.iter().any(|w| w.namespace == ns)
+    cx.workloads_in(ns).next().is_none()
 }
 
 /// `<td>/ns/<ns>/sa/<sa>` (an optional `spiffe://` prefix is tolerated).
