@@ -585,6 +585,8 @@ pub struct FastJudge {
     names: Vec<(u32, u32)>,
     interned: HashMap<String, u32>,
     np: NpMatrix,
+    /// `np` by source (the pod-source rows walk one source at a time).
+    np_rows: crate::npmatrix::BySource,
     /// Isolating NetworkPolicies per workload, for the reference checks of non-pod legs.
     isolation: netpol::Isolation,
     service_waypoint: Vec<Option<usize>>,
@@ -596,6 +598,13 @@ pub struct FastJudge {
     sidecars: Vec<Option<ProxyInfo>>,
     waypoints: FxMap<ProxyId, ProxyInfo>,
     memo: FxMap<ProxyKey, Decision>,
+    /// Per workload position: its class for NetworkPolicy legs from outside the cluster
+    /// (equal classes judge such legs alike: the same isolating ingress policies and the same
+    /// container ports for named ports; no admin tiers in the cluster), or `None`.
+    external_class: Vec<Option<u32>>,
+    /// Both NetworkPolicy sides of legs from external addresses, by (destination class,
+    /// source address, protocol, port).
+    external_memo: FxMap<(u32, u32, Protocol, u16), (Decision, Decision)>,
 }
 
 impl FastJudge {
@@ -680,7 +689,27 @@ impl FastJudge {
                 DataPlane::Waypoint(_) => Plane::Waypoint,
             })
             .collect();
+        let mut classes: HashMap<(Vec<usize>, Vec<(Option<String>, Protocol, u16)>), u32> =
+            HashMap::new();
+        let external_class = workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if !c.admin_network_policies.is_empty() || w.host_network {
+                    return None;
+                }
+                let policies = isolation.ingress_at(i)?.to_vec();
+                let ports = w
+                    .container_ports()
+                    .map(|p| (p.name.clone(), p.protocol, p.port))
+                    .collect();
+                let next = classes.len() as u32;
+                Some(*classes.entry((policies, ports)).or_insert(next))
+            })
+            .collect();
         FastJudge {
+            external_class,
+            external_memo: FxMap::default(),
             kinds,
             isolation,
             cluster,
@@ -690,6 +719,7 @@ impl FastJudge {
             identities,
             names,
             interned,
+            np_rows: np.by_source(),
             np,
             service_waypoint,
             workload_waypoint,
@@ -761,7 +791,7 @@ impl FastJudge {
                     Decision::Allow => {}
                 }
             };
-            let (e, i) = self.np(&leg.leg);
+            let (e, i) = self.np_memo(&leg.leg);
             note(Layer::NpEgress, e, &mut layers);
             note(Layer::NpIngress, i, &mut layers);
             if let Some((layer, d)) = self.proxy(leg, spec) {
@@ -775,6 +805,28 @@ impl FastJudge {
             (None, None) => (Decision::Allow, None),
         };
         (verdict, decided_by, layers)
+    }
+
+    /// Both NetworkPolicy sides of a leg, memoised for legs from external addresses.
+    fn np_memo(&mut self, leg: &Leg) -> (Decision, Decision) {
+        let key = match (leg.src, leg.dst) {
+            (Endpoint::External(ip), Endpoint::Pod(b)) if self.positional => self
+                .external_class
+                .get(b.0 as usize)
+                .copied()
+                .flatten()
+                .map(|class| (class, u32::from(ip), leg.protocol, leg.port)),
+            _ => None,
+        };
+        let Some(key) = key else {
+            return self.np(leg);
+        };
+        if let Some(&sides) = self.external_memo.get(&key) {
+            return sides;
+        }
+        let sides = self.np(leg);
+        self.external_memo.insert(key, sides);
+        sides
     }
 
     /// Both NetworkPolicy sides of a leg.
@@ -1337,12 +1389,15 @@ pub struct TableJob {
     total: usize,
     /// The pod-source rows' projections and memos.
     pods: pods::PodRows,
-    /// Per workload position, per declared port: its target context (built at the first
-    /// source row).
-    app_targets: Option<Vec<Vec<pods::TargetPort>>>,
-    /// Per entry of `service_ports`, per endpoint: its target context (built at its Service
-    /// stage).
-    service_targets: Vec<Vec<pods::TargetPort>>,
+    /// Every workload target with each declared port, in the order of the App stage (built
+    /// before the first row).
+    app_targets: pods::TargetList,
+    /// Every Service endpoint target, in the order of `service_ports`.
+    service_targets: pods::TargetList,
+    /// Per entry of `service_ports`: the index of its first endpoint in `service_targets`.
+    service_start: Vec<usize>,
+    /// `app_targets` and `service_targets` are built.
+    targets_built: bool,
 }
 
 impl TableJob {
@@ -1382,10 +1437,15 @@ impl TableJob {
             builder: Builder::default(),
             total: 0,
             pods: pods::PodRows::default(),
-            app_targets: None,
-            service_targets: Vec::new(),
+            app_targets: pods::TargetList::default(),
+            service_targets: pods::TargetList::default(),
+            service_start: Vec::new(),
+            targets_built: false,
         };
         job.total = job.count();
+        // The estimate is exact but for probes: one allocation instead of doubling (copies and
+        // page faults of a table of millions of rows).
+        job.builder.table.rows.reserve(job.total);
         job
     }
 
@@ -1490,76 +1550,82 @@ impl TableJob {
                 .is_some_and(|w| !w.host_network)
     }
 
-    fn ensure_app_targets(&mut self) {
-        if self.app_targets.is_some() {
+    /// Build the target lists (all targets' contexts; templates are built on first use).
+    fn ensure_targets(&mut self) {
+        if self.targets_built {
             return;
         }
-        let mut all = Vec::with_capacity(self.cluster.workloads.len());
-        for d in 0..self.cluster.workloads.len() {
-            let dst = FlowTarget::Workload(self.wid(d));
-            let list = self.ports[d]
-                .iter()
-                .map(|&(protocol, port)| {
-                    self.pods.target_port(&mut self.judge, dst, protocol, port)
-                })
-                .collect();
-            all.push(list);
-        }
-        self.app_targets = Some(all);
-    }
-
-    /// The rows of `kind` from the workload at position `s` to every other workload (`App`,
-    /// in the order of the App stage) or every Service endpoint (`Services`, in the order of
-    /// the Bypass stage); TCP only when `tcp_only`.
-    fn pod_rows(&mut self, s: usize, kind: FlowKind, targets: Targets, tcp_only: bool) {
-        let sid = self.wid(s);
-        let src = FlowSource::Workload(sid);
-        let mut src_id = None;
+        self.targets_built = true;
         let TableJob {
             cluster,
             judge,
             workloads,
+            ports,
             builder,
             pods,
             app_targets,
             service_targets,
+            service_start,
             service_ports,
             ..
         } = self;
-        let mut one = |tp: &mut pods::TargetPort| {
-            if tcp_only && tp.protocol != Protocol::Tcp {
-                return;
+        for &d in workloads.iter() {
+            let Some(w) = cluster.workloads.get(d) else {
+                continue;
+            };
+            let dst = FlowTarget::Workload(w.id);
+            let dst_id = builder.target_id(dst);
+            for &(protocol, port) in ports.get(d).into_iter().flatten() {
+                pods.add_target(judge, app_targets, dst, protocol, port, (dst_id, w.id));
             }
-            let kind = judge.kind(&src, &tp.target, tp.protocol, kind);
-            let v = pods.row(judge, s, sid, tp, kind);
-            let src_id = *src_id.get_or_insert_with(|| builder.source_id(src));
-            let dst_id = *tp
-                .dst_id
-                .get_or_insert_with(|| builder.target_id(tp.target));
-            builder.push_ids(kind, src_id, dst_id, tp.protocol, tp.port, v);
-        };
-        match targets {
-            Targets::App => {
-                let Some(app) = app_targets.as_mut() else {
-                    return;
+        }
+        for (service, port, protocol, endpoints) in service_ports.iter() {
+            service_start.push(service_targets.len());
+            for &endpoint in endpoints {
+                let dst = FlowTarget::Service {
+                    service: *service,
+                    port: *port,
+                    endpoint,
                 };
-                for &d in workloads.iter() {
-                    if cluster.workloads.get(d).is_none_or(|w| w.id == sid) {
-                        continue;
-                    }
-                    for tp in app.get_mut(d).into_iter().flatten() {
-                        one(tp);
-                    }
-                }
+                let dst_id = builder.target_id(dst);
+                pods.add_target(
+                    judge,
+                    service_targets,
+                    dst,
+                    *protocol,
+                    *port,
+                    (dst_id, endpoint),
+                );
             }
-            Targets::Services => {
-                for (list, sp) in service_targets.iter_mut().zip(service_ports.iter()) {
-                    for (tp, &endpoint) in list.iter_mut().zip(&sp.3) {
-                        if endpoint != sid {
-                            one(tp);
-                        }
-                    }
-                }
+        }
+    }
+
+    /// The rows of `kind` from the workload at position `s` to every other workload (`App`,
+    /// in the order of the App stage) or every Service endpoint (`Services`, in the order of
+    /// the Bypass stage).
+    fn pod_rows(&mut self, s: usize, kind: FlowKind, targets: Targets) {
+        let sid = self.wid(s);
+        let src = FlowSource::Workload(sid);
+        let plane = self.judge.kinds.get(s).copied().unwrap_or(Plane::None);
+        let mut src_id = None;
+        let TableJob {
+            judge,
+            builder,
+            pods,
+            app_targets,
+            service_targets,
+            ..
+        } = self;
+        let list = match targets {
+            Targets::App => app_targets,
+            Targets::Services => service_targets,
+        };
+        for k in 0..list.len() {
+            if let Some((kind, protocol, port, dst, v)) =
+                pods.row(judge, list, k, (s, sid, plane), kind)
+            {
+                let src_id = *src_id.get_or_insert_with(|| builder.source_id(src));
+                builder.push_ids(kind, src_id, dst, protocol, port, v);
             }
         }
     }
@@ -1575,8 +1641,8 @@ impl TableJob {
                 };
                 self.stage = Stage::App(i + 1);
                 if self.fast_source(s) {
-                    self.ensure_app_targets();
-                    self.pod_rows(s, FlowKind::App, Targets::App, false);
+                    self.ensure_targets();
+                    self.pod_rows(s, FlowKind::App, Targets::App);
                     return;
                 }
                 for k in 0..n {
@@ -1599,18 +1665,8 @@ impl TableJob {
                     return;
                 };
                 self.stage = Stage::Service(i + 1);
-                let targets: Vec<pods::TargetPort> = endpoints
-                    .iter()
-                    .map(|&endpoint| {
-                        let dst = FlowTarget::Service {
-                            service,
-                            port,
-                            endpoint,
-                        };
-                        self.pods.target_port(&mut self.judge, dst, protocol, port)
-                    })
-                    .collect();
-                self.service_targets.push(targets);
+                self.ensure_targets();
+                let start = self.service_start.get(i).copied().unwrap_or(usize::MAX);
                 for (e, endpoint) in endpoints.into_iter().enumerate() {
                     let dst = FlowTarget::Service {
                         service,
@@ -1627,17 +1683,18 @@ impl TableJob {
                             self.emit(FlowKind::App, FlowSource::Workload(s), dst, protocol, port);
                             continue;
                         }
-                        let src = FlowSource::Workload(s);
-                        let kind = self.judge.kind(&src, &dst, protocol, FlowKind::App);
-                        let Some(tp) = self.service_targets.get_mut(i).and_then(|t| t.get_mut(e))
-                        else {
-                            continue;
-                        };
-                        let v = self.pods.row(&self.judge, pos, s, tp, kind);
-                        let src_id = self.builder.source_id(src);
-                        let dst_id = *tp.dst_id.get_or_insert_with(|| self.builder.target_id(dst));
-                        self.builder
-                            .push_ids(kind, src_id, dst_id, protocol, port, v);
+                        let plane = self.judge.kinds.get(pos).copied().unwrap_or(Plane::None);
+                        let row = self.pods.row(
+                            &self.judge,
+                            &mut self.service_targets,
+                            start.saturating_add(e),
+                            (pos, s, plane),
+                            FlowKind::App,
+                        );
+                        if let Some((kind, protocol, port, dst, v)) = row {
+                            let src_id = self.builder.source_id(FlowSource::Workload(s));
+                            self.builder.push_ids(kind, src_id, dst, protocol, port, v);
+                        }
                     }
                 }
             }
@@ -1671,9 +1728,9 @@ impl TableJob {
                     return;
                 }
                 if self.fast_source(s) {
-                    self.ensure_app_targets();
-                    self.pod_rows(s, FlowKind::Bypass, Targets::App, true);
-                    self.pod_rows(s, FlowKind::Bypass, Targets::Services, true);
+                    self.ensure_targets();
+                    self.pod_rows(s, FlowKind::Bypass, Targets::App);
+                    self.pod_rows(s, FlowKind::Bypass, Targets::Services);
                     return;
                 }
                 let sid = self.wid(s);
