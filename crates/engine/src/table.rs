@@ -599,12 +599,19 @@ pub struct FastJudge {
     waypoints: FxMap<ProxyId, ProxyInfo>,
     memo: FxMap<ProxyKey, Decision>,
     /// Per workload position: its class for NetworkPolicy legs from outside the cluster
-    /// (equal classes judge such legs alike: the same isolating ingress policies and the same
-    /// container ports for named ports; no admin tiers in the cluster), or `None`.
+    /// (equal classes judge such legs alike: the same isolating ingress policies and, when
+    /// their rules name ports, the same container ports; no admin tiers in the cluster), or
+    /// `None`.
     external_class: Vec<Option<u32>>,
+    /// Per external class: the boundaries (first addresses) of the cells its policies'
+    /// `ipBlock`s cut the IPv4 space into: addresses in one cell match the same blocks.
+    external_cuts: Vec<Vec<u32>>,
+    /// Pod and node addresses (a leg from one of them may resolve to the pod or node, so it
+    /// is keyed by its own address, not its cell).
+    cluster_ips: HashSet<u32, BuildHasherDefault<Fx>>,
     /// Both NetworkPolicy sides of legs from external addresses, by (destination class,
-    /// source address, protocol, port).
-    external_memo: FxMap<(u32, u32, Protocol, u16), (Decision, Decision)>,
+    /// source cell, or address + 2^32 for cluster addresses, protocol, port).
+    external_memo: FxMap<(u32, u64, Protocol, u16), (Decision, Decision)>,
 }
 
 impl FastJudge {
@@ -691,7 +698,7 @@ impl FastJudge {
             .collect();
         let mut classes: HashMap<(Vec<usize>, Vec<(Option<String>, Protocol, u16)>), u32> =
             HashMap::new();
-        let external_class = workloads
+        let external_class: Vec<Option<u32>> = workloads
             .iter()
             .enumerate()
             .map(|(i, w)| {
@@ -699,16 +706,67 @@ impl FastJudge {
                     return None;
                 }
                 let policies = isolation.ingress_at(i)?.to_vec();
-                let ports = w
-                    .container_ports()
-                    .map(|p| (p.name.clone(), p.protocol, p.port))
-                    .collect();
+                // Container ports matter only through named ports in the rules.
+                let named = policies.iter().any(|&p| {
+                    c.network_policies.get(p).is_some_and(|p| {
+                        p.ingress
+                            .iter()
+                            .flat_map(|r| &r.ports)
+                            .any(|port| matches!(port.port, Some(crate::model::PortRef::Name(_))))
+                    })
+                });
+                let ports = if named {
+                    w.container_ports()
+                        .map(|p| (p.name.clone(), p.protocol, p.port))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let next = classes.len() as u32;
                 Some(*classes.entry((policies, ports)).or_insert(next))
             })
             .collect();
+        let mut external_cuts = vec![Vec::new(); classes.len()];
+        for (i, class) in external_class.iter().enumerate() {
+            let (Some(class), Some(policies)) = (class, isolation.ingress_at(i)) else {
+                continue;
+            };
+            let Some(cuts) = external_cuts.get_mut(*class as usize) else {
+                continue;
+            };
+            if !cuts.is_empty() {
+                continue;
+            }
+            cuts.push(0);
+            let peers = policies
+                .iter()
+                .filter_map(|&p| c.network_policies.get(p))
+                .flat_map(|p| &p.ingress)
+                .flat_map(|r| &r.peers);
+            for peer in peers {
+                if let netpol::PeerKind::IpBlock { cidr, except } = &peer.kind {
+                    for net in std::iter::once(cidr).chain(except) {
+                        if let Some(r) = crate::iprange::cidr_range(net) {
+                            cuts.push(r.start);
+                            if let Some(next) = r.end.checked_add(1) {
+                                cuts.push(next);
+                            }
+                        }
+                    }
+                }
+            }
+            cuts.sort_unstable();
+            cuts.dedup();
+        }
+        let cluster_ips = workloads
+            .iter()
+            .flat_map(|w| w.ips.iter().map(|&ip| u32::from(ip)))
+            .chain(c.nodes.iter().map(|n| u32::from(n.ip)))
+            .collect();
         FastJudge {
             external_class,
+            external_cuts,
+            cluster_ips,
             external_memo: FxMap::default(),
             kinds,
             isolation,
@@ -810,12 +868,22 @@ impl FastJudge {
     /// Both NetworkPolicy sides of a leg, memoised for legs from external addresses.
     fn np_memo(&mut self, leg: &Leg) -> (Decision, Decision) {
         let key = match (leg.src, leg.dst) {
-            (Endpoint::External(ip), Endpoint::Pod(b)) if self.positional => self
-                .external_class
-                .get(b.0 as usize)
-                .copied()
-                .flatten()
-                .map(|class| (class, u32::from(ip), leg.protocol, leg.port)),
+            (Endpoint::External(ip), Endpoint::Pod(b)) if self.positional => {
+                let ip = u32::from(ip);
+                self.external_class
+                    .get(b.0 as usize)
+                    .copied()
+                    .flatten()
+                    .and_then(|class| {
+                        let source = if self.cluster_ips.contains(&ip) {
+                            u64::from(ip) + (1 << 32)
+                        } else {
+                            let cuts = self.external_cuts.get(class as usize)?;
+                            cuts.partition_point(|&c| c <= ip) as u64
+                        };
+                        Some((class, source, leg.protocol, leg.port))
+                    })
+            }
             _ => None,
         };
         let Some(key) = key else {
