@@ -2,7 +2,7 @@
 //! rows: `cargo run --release -p bench --example table_time [SIZE] [RUNS]` (SIZE S, M, L
 //! (default) or XL; the median of RUNS, default 5, is printed).
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn median(mut v: Vec<Duration>) -> f64 {
@@ -20,8 +20,8 @@ fn main() {
     let synth = bench::synth::generate_size(size);
     let sources = vec![engine::Source::new("synth.yaml", synth.yaml.clone())];
     let (cluster, _) = engine::parse::parse(&sources);
-    let cluster = Rc::new(cluster);
-    let options = Rc::new(engine::flows::Options::default());
+    let cluster = Arc::new(cluster);
+    let options = Arc::new(engine::flows::Options::default());
     let (mut new, mut rows) = (Vec::new(), Vec::new());
     let mut len = 0;
     let mut kinds: std::collections::BTreeMap<(String, &str), usize> = Default::default();

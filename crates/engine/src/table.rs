@@ -27,7 +27,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::connlist::external_ranges;
 use crate::flows::{
@@ -573,8 +573,8 @@ impl Legs {
 
 /// Precomputed facts and caches for judging rows.
 pub struct FastJudge {
-    cluster: Rc<Cluster>,
-    options: Rc<Options>,
+    cluster: Arc<Cluster>,
+    options: Arc<Options>,
     /// Workload ids are positions (else everything goes to the reference).
     positional: bool,
     planes: Vec<DataPlane>,
@@ -615,7 +615,7 @@ pub struct FastJudge {
 }
 
 impl FastJudge {
-    pub fn new(cluster: Rc<Cluster>, options: Rc<Options>) -> FastJudge {
+    pub fn new(cluster: Arc<Cluster>, options: Arc<Options>) -> FastJudge {
         let c: &Cluster = &cluster;
         let workloads = &c.workloads;
         let positional = workloads
@@ -1428,18 +1428,105 @@ enum Stage {
     Done,
 }
 
-/// Which targets [`TableJob::pod_rows`] walks.
+/// What one thread needs to judge pod-source rows: memos and target lists (templates are
+/// built on first use, so each thread has its own copy).
+#[derive(Clone, Default)]
+struct Lane {
+    pods: pods::PodRows,
+    /// Every workload target with each declared port, in the order of the App stage.
+    app: pods::TargetList,
+    /// Every Service endpoint target, in the order of `service_ports`.
+    services: pods::TargetList,
+}
+
+/// What the threads share (read only).
 #[derive(Clone, Copy)]
-enum Targets {
-    App,
-    Services,
+struct Shared<'a> {
+    judge: &'a FastJudge,
+    workloads: &'a [usize],
+    service_ports: &'a [(usize, u16, Protocol, Vec<WorkloadId>)],
+    service_start: &'a [usize],
+    src_ids: &'a [u32],
+}
+
+/// The rows of unit `stage` (App(i): source `workloads[i]` to every workload; Service(i):
+/// every source to the endpoints of `service_ports[i]`; Bypass(i): a meshed source bypassing
+/// its proxy to every workload and Service endpoint), every source through the pod-source
+/// path, appended to `out`.
+fn unit_rows(shared: &Shared<'_>, lane: &mut Lane, stage: Stage, out: &mut Vec<FlowRow>) {
+    let judge = shared.judge;
+    let Lane {
+        pods,
+        app,
+        services,
+    } = lane;
+    let source = |s: usize| {
+        let sid = judge.cluster.workloads.get(s).map(|w| w.id)?;
+        let plane = judge.kinds.get(s).copied().unwrap_or(Plane::None);
+        let src = shared.src_ids.get(s).copied()?;
+        Some(((s, sid, plane), src))
+    };
+    let mut push = |src: u32, row| {
+        if let Some((kind, protocol, port, dst, (verdict, decided_by, layers))) = row {
+            out.push(FlowRow {
+                kind,
+                protocol,
+                port,
+                verdict,
+                decided_by,
+                layers,
+                src,
+                dst,
+            });
+        }
+    };
+    match stage {
+        Stage::App(i) | Stage::Bypass(i) => {
+            let Some((who, src)) = shared.workloads.get(i).and_then(|&s| source(s)) else {
+                return;
+            };
+            if let Stage::App(_) = stage {
+                for k in 0..app.len() {
+                    push(src, pods.row(judge, app, k, who, FlowKind::App));
+                }
+                return;
+            }
+            if !matches!(who.2, Plane::Ambient | Plane::Sidecar) {
+                return;
+            }
+            for k in 0..app.len() {
+                push(src, pods.row(judge, app, k, who, FlowKind::Bypass));
+            }
+            for k in 0..services.len() {
+                push(src, pods.row(judge, services, k, who, FlowKind::Bypass));
+            }
+        }
+        Stage::Service(i) => {
+            let (Some(sp), Some(&start)) =
+                (shared.service_ports.get(i), shared.service_start.get(i))
+            else {
+                return;
+            };
+            for e in 0..sp.3.len() {
+                for &s in shared.workloads {
+                    if let Some((who, src)) = source(s) {
+                        push(
+                            src,
+                            pods.row(judge, services, start + e, who, FlowKind::App),
+                        );
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A resumable build of the [`FlowTable`]: [`TableJob::step`] judges about `budget` rows (one
 /// source row or Service endpoint at a time), [`TableJob::finish`] completes it.
 pub struct TableJob {
-    cluster: Rc<Cluster>,
-    options: Rc<Options>,
+    cluster: Arc<Cluster>,
+    options: Arc<Options>,
     judge: FastJudge,
     /// Positions of the workloads that take part (not waypoint pods).
     workloads: Vec<usize>,
@@ -1455,21 +1542,21 @@ pub struct TableJob {
     stage: Stage,
     builder: Builder,
     total: usize,
-    /// The pod-source rows' projections and memos.
-    pods: pods::PodRows,
-    /// Every workload target with each declared port, in the order of the App stage (built
-    /// before the first row).
-    app_targets: pods::TargetList,
-    /// Every Service endpoint target, in the order of `service_ports`.
-    service_targets: pods::TargetList,
-    /// Per entry of `service_ports`: the index of its first endpoint in `service_targets`.
+    /// The pod-source rows' projections, memos and target lists (the main thread's).
+    lane: Lane,
+    /// Table source ids by workload position (interned with the target lists).
+    src_ids: Vec<u32>,
+    /// Every source goes through the pod-source path (no host-network workload; positional
+    /// ids): whole stages can be split between threads.
+    all_fast: bool,
+    /// Per entry of `service_ports`: the index of its first endpoint in `lane.services`.
     service_start: Vec<usize>,
-    /// `app_targets` and `service_targets` are built.
+    /// The target lists and source ids are built.
     targets_built: bool,
 }
 
 impl TableJob {
-    pub fn new(cluster: Rc<Cluster>, options: Rc<Options>) -> TableJob {
+    pub fn new(cluster: Arc<Cluster>, options: Arc<Options>) -> TableJob {
         let judge = FastJudge::new(cluster.clone(), options.clone());
         let workloads: Vec<usize> = (0..cluster.workloads.len())
             .filter(|&i| !matches!(judge.planes.get(i), Some(DataPlane::Waypoint(_))))
@@ -1504,13 +1591,14 @@ impl TableJob {
             stage: Stage::App(0),
             builder: Builder::default(),
             total: 0,
-            pods: pods::PodRows::default(),
-            app_targets: pods::TargetList::default(),
-            service_targets: pods::TargetList::default(),
+            lane: Lane::default(),
+            src_ids: Vec::new(),
+            all_fast: false,
             service_start: Vec::new(),
             targets_built: false,
         };
         job.total = job.count();
+        job.all_fast = job.workloads.iter().all(|&s| job.fast_source(s));
         // The estimate is exact but for probes: one allocation instead of doubling (copies and
         // page faults of a table of millions of rows).
         job.builder.table.rows.reserve(job.total);
@@ -1592,6 +1680,11 @@ impl TableJob {
     pub fn step(&mut self, budget: usize) {
         let target = self.builder.table.rows.len().saturating_add(budget.max(1));
         while self.builder.table.rows.len() < target && self.stage != Stage::Done {
+            // A caller that wants everything at once gets every core (native only).
+            #[cfg(not(target_arch = "wasm32"))]
+            if budget == usize::MAX && self.parallel_stage() {
+                continue;
+            }
             self.advance();
         }
     }
@@ -1599,6 +1692,10 @@ impl TableJob {
     /// Run to the end.
     pub fn finish(mut self) -> FlowTable {
         while self.stage != Stage::Done {
+            #[cfg(not(target_arch = "wasm32"))]
+            if self.parallel_stage() {
+                continue;
+            }
             self.advance();
         }
         self.builder.table
@@ -1630,13 +1727,23 @@ impl TableJob {
             workloads,
             ports,
             builder,
-            pods,
-            app_targets,
-            service_targets,
+            lane,
+            src_ids,
             service_start,
             service_ports,
             ..
         } = self;
+        let Lane {
+            pods,
+            app: app_targets,
+            services: service_targets,
+        } = lane;
+        *src_ids = vec![u32::MAX; cluster.workloads.len()];
+        for &s in workloads.iter() {
+            if let (Some(w), Some(id)) = (cluster.workloads.get(s), src_ids.get_mut(s)) {
+                *id = builder.source_id(FlowSource::Workload(w.id));
+            }
+        }
         for &d in workloads.iter() {
             let Some(w) = cluster.workloads.get(d) else {
                 continue;
@@ -1668,34 +1775,93 @@ impl TableJob {
         }
     }
 
-    /// The rows of `kind` from the workload at position `s` to every other workload (`App`,
-    /// in the order of the App stage) or every Service endpoint (`Services`, in the order of
-    /// the Bypass stage).
-    fn pod_rows(&mut self, s: usize, kind: FlowKind, targets: Targets) {
-        let sid = self.wid(s);
-        let src = FlowSource::Workload(sid);
-        let plane = self.judge.kinds.get(s).copied().unwrap_or(Plane::None);
-        let mut src_id = None;
-        let TableJob {
-            judge,
-            builder,
-            pods,
-            app_targets,
-            service_targets,
-            ..
-        } = self;
-        let list = match targets {
-            Targets::App => app_targets,
-            Targets::Services => service_targets,
+    /// The rows of one unit of the App, Service or Bypass stage through the pod-source path.
+    fn unit(&mut self, stage: Stage) {
+        let shared = Shared {
+            judge: &self.judge,
+            workloads: &self.workloads,
+            service_ports: &self.service_ports,
+            service_start: &self.service_start,
+            src_ids: &self.src_ids,
         };
-        for k in 0..list.len() {
-            if let Some((kind, protocol, port, dst, v)) =
-                pods.row(judge, list, k, (s, sid, plane), kind)
-            {
-                let src_id = *src_id.get_or_insert_with(|| builder.source_id(src));
-                builder.push_ids(kind, src_id, dst, protocol, port, v);
-            }
+        unit_rows(&shared, &mut self.lane, stage, &mut self.builder.table.rows);
+    }
+
+    /// Run the current stage (App, Service or Bypass, from its start) split between the
+    /// cores, when every source takes the pod-source path; `false` when not done that way.
+    /// The rows are the same as one thread's, in the same order (chunks of units, appended
+    /// in order; each thread has its own memos).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn parallel_stage(&mut self) -> bool {
+        let (units, make, next): (usize, fn(usize) -> Stage, Stage) = match self.stage {
+            Stage::App(0) => (self.workloads.len(), Stage::App, Stage::Service(0)),
+            Stage::Service(0) => (self.service_ports.len(), Stage::Service, Stage::Probes(0)),
+            Stage::Bypass(0) => (
+                self.workloads.len(),
+                Stage::Bypass,
+                Stage::ExternalSources(0),
+            ),
+            _ => return false,
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if !self.all_fast || threads < 2 || units < 2 * threads {
+            return false;
         }
+        self.ensure_targets();
+        let chunk = units.div_ceil(threads);
+        // Rows per unit, at most (reserved so a thread's rows are not copied as they grow).
+        let per_unit = match self.stage {
+            Stage::App(_) => self.lane.app.len(),
+            Stage::Service(_) => {
+                self.workloads.len()
+                    * self
+                        .service_ports
+                        .iter()
+                        .map(|sp| sp.3.len())
+                        .max()
+                        .unwrap_or(0)
+            }
+            _ => self.lane.app.len() + self.lane.services.len(),
+        };
+        let mut lanes: Vec<(Lane, Vec<FlowRow>)> = (1..threads)
+            .map(|_| (self.lane.clone(), Vec::with_capacity(chunk * per_unit)))
+            .collect();
+        let shared = Shared {
+            judge: &self.judge,
+            workloads: &self.workloads,
+            service_ports: &self.service_ports,
+            service_start: &self.service_start,
+            src_ids: &self.src_ids,
+        };
+        let (main_lane, main_rows) = (&mut self.lane, &mut self.builder.table.rows);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = lanes
+                .iter_mut()
+                .enumerate()
+                .map(|(t, (lane, out))| {
+                    let range = ((t + 1) * chunk).min(units)..((t + 2) * chunk).min(units);
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        for u in range {
+                            unit_rows(shared, lane, make(u), out);
+                        }
+                    })
+                })
+                .collect();
+            for u in 0..chunk.min(units) {
+                unit_rows(&shared, main_lane, make(u), main_rows);
+            }
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        });
+        for (_, out) in lanes {
+            self.builder.table.rows.extend(out);
+        }
+        self.stage = next;
+        true
     }
 
     /// One group of rows.
@@ -1708,9 +1874,9 @@ impl TableJob {
                     return;
                 };
                 self.stage = Stage::App(i + 1);
+                self.ensure_targets();
                 if self.fast_source(s) {
-                    self.ensure_targets();
-                    self.pod_rows(s, FlowKind::App, Targets::App);
+                    self.unit(Stage::App(i));
                     return;
                 }
                 for k in 0..n {
@@ -1734,6 +1900,10 @@ impl TableJob {
                 };
                 self.stage = Stage::Service(i + 1);
                 self.ensure_targets();
+                if self.all_fast {
+                    self.unit(Stage::Service(i));
+                    return;
+                }
                 let start = self.service_start.get(i).copied().unwrap_or(usize::MAX);
                 for (e, endpoint) in endpoints.into_iter().enumerate() {
                     let dst = FlowTarget::Service {
@@ -1752,9 +1922,9 @@ impl TableJob {
                             continue;
                         }
                         let plane = self.judge.kinds.get(pos).copied().unwrap_or(Plane::None);
-                        let row = self.pods.row(
+                        let row = self.lane.pods.row(
                             &self.judge,
-                            &mut self.service_targets,
+                            &mut self.lane.services,
                             start.saturating_add(e),
                             (pos, s, plane),
                             FlowKind::App,
@@ -1789,6 +1959,7 @@ impl TableJob {
                     return;
                 };
                 self.stage = Stage::Bypass(i + 1);
+                self.ensure_targets();
                 if !matches!(
                     self.judge.planes.get(s),
                     Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
@@ -1796,9 +1967,7 @@ impl TableJob {
                     return;
                 }
                 if self.fast_source(s) {
-                    self.ensure_targets();
-                    self.pod_rows(s, FlowKind::Bypass, Targets::App);
-                    self.pod_rows(s, FlowKind::Bypass, Targets::Services);
+                    self.unit(Stage::Bypass(i));
                     return;
                 }
                 let sid = self.wid(s);
@@ -1898,7 +2067,7 @@ impl TableJob {
 
 /// The flow table of a cluster (all at once).
 pub fn flow_table(cluster: &Cluster, options: &Options) -> FlowTable {
-    TableJob::new(Rc::new(cluster.clone()), Rc::new(options.clone())).finish()
+    TableJob::new(Arc::new(cluster.clone()), Arc::new(options.clone())).finish()
 }
 
 mod pods;

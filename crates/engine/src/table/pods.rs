@@ -63,6 +63,7 @@ pub(super) const NO_LEGS: (Decision, Option<Layer>, Layers) = (Decision::Unknown
 
 /// The projection columns of one proxy signature: column `2p` with the source's identity
 /// (mTLS / HBONE legs), `2p + 1` without (plaintext legs); each with its number of ids.
+#[derive(Clone)]
 struct Projection {
     count_with_id: u32,
     count_anon: u32,
@@ -70,6 +71,7 @@ struct Projection {
 
 /// One proxy's decisions on one (destination address, port) by source projection: codes
 /// in `PodRows::values[offset..]`, indexed by the source's id in projection column `column`.
+#[derive(Clone)]
 struct Memo {
     proxy: ProxyId,
     layer: Layer,
@@ -221,6 +223,7 @@ fn unpack(p: u16) -> (Decision, Option<Layer>, Layers) {
 
 /// A destination as addressed (a workload or a Service endpoint) with one port: its
 /// resolution and, per template, the shape behind it (for the slow path).
+#[derive(Clone)]
 struct TargetPort {
     target: FlowTarget,
     protocol: Protocol,
@@ -231,7 +234,7 @@ struct TargetPort {
 /// A list of targets with their templates: `hot[index][k]` is the template of target `k`
 /// for template index `index` (source data plane `Plane as usize`, + 4 for Bypass), so a
 /// source's walk over the list reads one contiguous array.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct TargetList {
     cold: Vec<TargetPort>,
     hot: [Vec<Template>; 8],
@@ -244,7 +247,7 @@ impl TargetList {
 }
 
 /// Projections and memos of the pod-source rows.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct PodRows {
     projections: Vec<Projection>,
     by_signature: HashMap<(Vec<u32>, bool, bool), usize>,
