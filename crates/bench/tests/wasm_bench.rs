@@ -1,7 +1,7 @@
 //! The benchmark inside headless Chromium (wasm32): the same generator and measurements as
 //! `pp-bench`, timed with `performance.now()`, printed with `console_log!`: the full analysis
 //! (`engine::analyze_with`: parse, lints and the flow table, what the page runs) for S, M and L,
-//! median of 3 after one warm-up run. Prints numbers; asserts nothing about time.
+//! median of 5 after warm-up runs (at least one; more until 300 ms have passed). Prints numbers; asserts nothing about time.
 //!
 //! `WASM_BINDGEN_TEST_WEBDRIVER_JSON=/work/main/webdriver.json cargo test -p bench --release \
 //!   --target wasm32-unknown-unknown -- --nocapture`
@@ -24,10 +24,10 @@ fn wasm_bench() {
     for (method, sizes) in [(Method::Analyze, &[Size::S, Size::M, Size::L][..])] {
         let rows: Vec<_> = sizes
             .iter()
-            .map(|&size| measure::run(size.name(), &synth::generate_size(size), 3, method, &now))
+            .map(|&size| measure::run(size.name(), &synth::generate_size(size), 5, method, &now))
             .collect();
         console_log!(
-            "wasm benchmark (headless Chromium, median of 3)\nAnalysis: {}.\n\n{}",
+            "wasm benchmark (headless Chromium, median of 5)\nAnalysis: {}.\n\n{}",
             method.describe(),
             measure::markdown_table(&rows)
         );

@@ -186,7 +186,7 @@ enum JobStage {
     /// The table job's set-up (its indexes).
     TableSetup(model::Cluster),
     Table {
-        cluster: std::rc::Rc<model::Cluster>,
+        cluster: std::sync::Arc<model::Cluster>,
         job: Box<table::TableJob>,
     },
     Done(model::Cluster, table::FlowTable),
@@ -434,10 +434,10 @@ impl AnalysisJob {
                 }
             }
             JobStage::TableSetup(cluster) => {
-                let cluster = std::rc::Rc::new(cluster);
+                let cluster = std::sync::Arc::new(cluster);
                 let job = table::TableJob::new(
                     cluster.clone(),
-                    std::rc::Rc::new(self.options.flow_options.clone()),
+                    std::sync::Arc::new(self.options.flow_options.clone()),
                 );
                 self.pre_done = self.pre_total();
                 JobStage::Table {
@@ -450,7 +450,7 @@ impl AnalysisJob {
                 if job.is_done() {
                     let table = job.finish();
                     let cluster =
-                        std::rc::Rc::try_unwrap(cluster).unwrap_or_else(|rc| (*rc).clone());
+                        std::sync::Arc::try_unwrap(cluster).unwrap_or_else(|rc| (*rc).clone());
                     JobStage::Done(cluster, table)
                 } else {
                     JobStage::Table { cluster, job }

@@ -181,6 +181,11 @@ impl Isolation {
         }
     }
 
+    /// The policies isolating the workload at `position` for ingress (cached), if any.
+    pub(crate) fn ingress_at(&self, position: usize) -> Option<&[usize]> {
+        self.by_position.get(position).map(|v| v[0].as_slice())
+    }
+
     /// [`is_isolated`] from the cache.
     pub(crate) fn is_isolated(
         &self,

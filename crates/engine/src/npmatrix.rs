@@ -99,6 +99,31 @@ struct Peer {
     block_ip: Option<Ipv4Addr>,
 }
 
+/// [`NpMatrix`] by source: per source position, the slots its egress side allows and the slots
+/// whose ingress side allows it, as contiguous bit rows.
+#[derive(Clone, Debug, Default)]
+pub struct BySource {
+    words: usize,
+    egress: Vec<u64>,
+    ingress: Vec<u64>,
+}
+
+impl BySource {
+    /// (egress, ingress) of the source at `src` on `slot` (as [`NpMatrix::sides_at`]).
+    #[inline]
+    pub fn sides(&self, src: usize, slot: usize) -> Option<(bool, bool)> {
+        if slot / 64 >= self.words {
+            return None;
+        }
+        let i = src.checked_mul(self.words)? + slot / 64;
+        let bit = 1u64 << (slot % 64);
+        Some((
+            self.egress.get(i)? & bit != 0,
+            self.ingress.get(i)? & bit != 0,
+        ))
+    }
+}
+
 /// NetworkPolicy decisions for every workload → workload flow on every declared destination
 /// port. Positions are indices into `cluster.workloads`.
 #[derive(Clone, Debug)]
@@ -643,6 +668,46 @@ impl NpMatrix {
         let egress = self.egress.get(src)?.as_ref().is_none_or(|b| b.get(slot));
         let ingress = self.ingress.get(slot)?.as_ref().is_none_or(|b| b.get(src));
         Some((egress, ingress))
+    }
+
+    /// Both sides of every slot by source, each source's bits contiguous (for walking one
+    /// source's row of the matrix: the per-slot ingress sets are transposed).
+    pub fn by_source(&self) -> BySource {
+        let n = self.egress.len();
+        let words = self.slots.len().div_ceil(64);
+        let mut egress = vec![0u64; n * words];
+        let mut ingress = vec![0u64; n * words];
+        for (s, e) in self.egress.iter().enumerate() {
+            let Some(row) = egress.get_mut(s * words..(s + 1) * words) else {
+                continue;
+            };
+            let full;
+            let bits = match e {
+                Some(bits) => bits,
+                None => {
+                    full = Bits::full(self.slots.len());
+                    &full
+                }
+            };
+            for (r, b) in row.iter_mut().zip(&bits.0) {
+                *r = *b;
+            }
+        }
+        for (slot, allowed) in self.ingress.iter().enumerate() {
+            let (word, bit) = (slot / 64, 1u64 << (slot % 64));
+            for s in 0..n {
+                if allowed.as_ref().is_none_or(|b| b.get(s)) {
+                    if let Some(w) = ingress.get_mut(s * words + word) {
+                        *w |= bit;
+                    }
+                }
+            }
+        }
+        BySource {
+            words,
+            egress,
+            ingress,
+        }
     }
 
     /// Both sides (§1.1 rule 7).

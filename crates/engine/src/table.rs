@@ -27,7 +27,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::connlist::external_ranges;
 use crate::flows::{
@@ -573,8 +573,8 @@ impl Legs {
 
 /// Precomputed facts and caches for judging rows.
 pub struct FastJudge {
-    cluster: Rc<Cluster>,
-    options: Rc<Options>,
+    cluster: Arc<Cluster>,
+    options: Arc<Options>,
     /// Workload ids are positions (else everything goes to the reference).
     positional: bool,
     planes: Vec<DataPlane>,
@@ -585,6 +585,8 @@ pub struct FastJudge {
     names: Vec<(u32, u32)>,
     interned: HashMap<String, u32>,
     np: NpMatrix,
+    /// `np` by source (the pod-source rows walk one source at a time).
+    np_rows: crate::npmatrix::BySource,
     /// Isolating NetworkPolicies per workload, for the reference checks of non-pod legs.
     isolation: netpol::Isolation,
     service_waypoint: Vec<Option<usize>>,
@@ -596,10 +598,24 @@ pub struct FastJudge {
     sidecars: Vec<Option<ProxyInfo>>,
     waypoints: FxMap<ProxyId, ProxyInfo>,
     memo: FxMap<ProxyKey, Decision>,
+    /// Per workload position: its class for NetworkPolicy legs from outside the cluster
+    /// (equal classes judge such legs alike: the same isolating ingress policies and, when
+    /// their rules name ports, the same container ports; no admin tiers in the cluster), or
+    /// `None`.
+    external_class: Vec<Option<u32>>,
+    /// Per external class: the boundaries (first addresses) of the cells its policies'
+    /// `ipBlock`s cut the IPv4 space into: addresses in one cell match the same blocks.
+    external_cuts: Vec<Vec<u32>>,
+    /// Pod and node addresses (a leg from one of them may resolve to the pod or node, so it
+    /// is keyed by its own address, not its cell).
+    cluster_ips: HashSet<u32, BuildHasherDefault<Fx>>,
+    /// Both NetworkPolicy sides of legs from external addresses, by (destination class,
+    /// source cell, or address + 2^32 for cluster addresses, protocol, port).
+    external_memo: FxMap<(u32, u64, Protocol, u16), (Decision, Decision)>,
 }
 
 impl FastJudge {
-    pub fn new(cluster: Rc<Cluster>, options: Rc<Options>) -> FastJudge {
+    pub fn new(cluster: Arc<Cluster>, options: Arc<Options>) -> FastJudge {
         let c: &Cluster = &cluster;
         let workloads = &c.workloads;
         let positional = workloads
@@ -680,7 +696,78 @@ impl FastJudge {
                 DataPlane::Waypoint(_) => Plane::Waypoint,
             })
             .collect();
+        let mut classes: HashMap<(Vec<usize>, Vec<(Option<String>, Protocol, u16)>), u32> =
+            HashMap::new();
+        let external_class: Vec<Option<u32>> = workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if !c.admin_network_policies.is_empty() || w.host_network {
+                    return None;
+                }
+                let policies = isolation.ingress_at(i)?.to_vec();
+                // Container ports matter only through named ports in the rules.
+                let named = policies.iter().any(|&p| {
+                    c.network_policies.get(p).is_some_and(|p| {
+                        p.ingress
+                            .iter()
+                            .flat_map(|r| &r.ports)
+                            .any(|port| matches!(port.port, Some(crate::model::PortRef::Name(_))))
+                    })
+                });
+                let ports = if named {
+                    w.container_ports()
+                        .map(|p| (p.name.clone(), p.protocol, p.port))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let next = classes.len() as u32;
+                Some(*classes.entry((policies, ports)).or_insert(next))
+            })
+            .collect();
+        let mut external_cuts = vec![Vec::new(); classes.len()];
+        for (i, class) in external_class.iter().enumerate() {
+            let (Some(class), Some(policies)) = (class, isolation.ingress_at(i)) else {
+                continue;
+            };
+            let Some(cuts) = external_cuts.get_mut(*class as usize) else {
+                continue;
+            };
+            if !cuts.is_empty() {
+                continue;
+            }
+            cuts.push(0);
+            let peers = policies
+                .iter()
+                .filter_map(|&p| c.network_policies.get(p))
+                .flat_map(|p| &p.ingress)
+                .flat_map(|r| &r.peers);
+            for peer in peers {
+                if let netpol::PeerKind::IpBlock { cidr, except } = &peer.kind {
+                    for net in std::iter::once(cidr).chain(except) {
+                        if let Some(r) = crate::iprange::cidr_range(net) {
+                            cuts.push(r.start);
+                            if let Some(next) = r.end.checked_add(1) {
+                                cuts.push(next);
+                            }
+                        }
+                    }
+                }
+            }
+            cuts.sort_unstable();
+            cuts.dedup();
+        }
+        let cluster_ips = workloads
+            .iter()
+            .flat_map(|w| w.ips.iter().map(|&ip| u32::from(ip)))
+            .chain(c.nodes.iter().map(|n| u32::from(n.ip)))
+            .collect();
         FastJudge {
+            external_class,
+            external_cuts,
+            cluster_ips,
+            external_memo: FxMap::default(),
             kinds,
             isolation,
             cluster,
@@ -690,6 +777,7 @@ impl FastJudge {
             identities,
             names,
             interned,
+            np_rows: np.by_source(),
             np,
             service_waypoint,
             workload_waypoint,
@@ -761,7 +849,7 @@ impl FastJudge {
                     Decision::Allow => {}
                 }
             };
-            let (e, i) = self.np(&leg.leg);
+            let (e, i) = self.np_memo(&leg.leg);
             note(Layer::NpEgress, e, &mut layers);
             note(Layer::NpIngress, i, &mut layers);
             if let Some((layer, d)) = self.proxy(leg, spec) {
@@ -775,6 +863,38 @@ impl FastJudge {
             (None, None) => (Decision::Allow, None),
         };
         (verdict, decided_by, layers)
+    }
+
+    /// Both NetworkPolicy sides of a leg, memoised for legs from external addresses.
+    fn np_memo(&mut self, leg: &Leg) -> (Decision, Decision) {
+        let key = match (leg.src, leg.dst) {
+            (Endpoint::External(ip), Endpoint::Pod(b)) if self.positional => {
+                let ip = u32::from(ip);
+                self.external_class
+                    .get(b.0 as usize)
+                    .copied()
+                    .flatten()
+                    .and_then(|class| {
+                        let source = if self.cluster_ips.contains(&ip) {
+                            u64::from(ip) + (1 << 32)
+                        } else {
+                            let cuts = self.external_cuts.get(class as usize)?;
+                            cuts.partition_point(|&c| c <= ip) as u64
+                        };
+                        Some((class, source, leg.protocol, leg.port))
+                    })
+            }
+            _ => None,
+        };
+        let Some(key) = key else {
+            return self.np(leg);
+        };
+        if let Some(&sides) = self.external_memo.get(&key) {
+            return sides;
+        }
+        let sides = self.np(leg);
+        self.external_memo.insert(key, sides);
+        sides
     }
 
     /// Both NetworkPolicy sides of a leg.
@@ -1308,18 +1428,105 @@ enum Stage {
     Done,
 }
 
-/// Which targets [`TableJob::pod_rows`] walks.
+/// What one thread needs to judge pod-source rows: memos and target lists (templates are
+/// built on first use, so each thread has its own copy).
+#[derive(Clone, Default)]
+struct Lane {
+    pods: pods::PodRows,
+    /// Every workload target with each declared port, in the order of the App stage.
+    app: pods::TargetList,
+    /// Every Service endpoint target, in the order of `service_ports`.
+    services: pods::TargetList,
+}
+
+/// What the threads share (read only).
 #[derive(Clone, Copy)]
-enum Targets {
-    App,
-    Services,
+struct Shared<'a> {
+    judge: &'a FastJudge,
+    workloads: &'a [usize],
+    service_ports: &'a [(usize, u16, Protocol, Vec<WorkloadId>)],
+    service_start: &'a [usize],
+    src_ids: &'a [u32],
+}
+
+/// The rows of unit `stage` (App(i): source `workloads[i]` to every workload; Service(i):
+/// every source to the endpoints of `service_ports[i]`; Bypass(i): a meshed source bypassing
+/// its proxy to every workload and Service endpoint), every source through the pod-source
+/// path, appended to `out`.
+fn unit_rows(shared: &Shared<'_>, lane: &mut Lane, stage: Stage, out: &mut Vec<FlowRow>) {
+    let judge = shared.judge;
+    let Lane {
+        pods,
+        app,
+        services,
+    } = lane;
+    let source = |s: usize| {
+        let sid = judge.cluster.workloads.get(s).map(|w| w.id)?;
+        let plane = judge.kinds.get(s).copied().unwrap_or(Plane::None);
+        let src = shared.src_ids.get(s).copied()?;
+        Some(((s, sid, plane), src))
+    };
+    let mut push = |src: u32, row| {
+        if let Some((kind, protocol, port, dst, (verdict, decided_by, layers))) = row {
+            out.push(FlowRow {
+                kind,
+                protocol,
+                port,
+                verdict,
+                decided_by,
+                layers,
+                src,
+                dst,
+            });
+        }
+    };
+    match stage {
+        Stage::App(i) | Stage::Bypass(i) => {
+            let Some((who, src)) = shared.workloads.get(i).and_then(|&s| source(s)) else {
+                return;
+            };
+            if let Stage::App(_) = stage {
+                for k in 0..app.len() {
+                    push(src, pods.row(judge, app, k, who, FlowKind::App));
+                }
+                return;
+            }
+            if !matches!(who.2, Plane::Ambient | Plane::Sidecar) {
+                return;
+            }
+            for k in 0..app.len() {
+                push(src, pods.row(judge, app, k, who, FlowKind::Bypass));
+            }
+            for k in 0..services.len() {
+                push(src, pods.row(judge, services, k, who, FlowKind::Bypass));
+            }
+        }
+        Stage::Service(i) => {
+            let (Some(sp), Some(&start)) =
+                (shared.service_ports.get(i), shared.service_start.get(i))
+            else {
+                return;
+            };
+            for e in 0..sp.3.len() {
+                for &s in shared.workloads {
+                    if let Some((who, src)) = source(s) {
+                        push(
+                            src,
+                            pods.row(judge, services, start + e, who, FlowKind::App),
+                        );
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A resumable build of the [`FlowTable`]: [`TableJob::step`] judges about `budget` rows (one
 /// source row or Service endpoint at a time), [`TableJob::finish`] completes it.
 pub struct TableJob {
-    cluster: Rc<Cluster>,
-    options: Rc<Options>,
+    cluster: Arc<Cluster>,
+    options: Arc<Options>,
     judge: FastJudge,
     /// Positions of the workloads that take part (not waypoint pods).
     workloads: Vec<usize>,
@@ -1335,18 +1542,21 @@ pub struct TableJob {
     stage: Stage,
     builder: Builder,
     total: usize,
-    /// The pod-source rows' projections and memos.
-    pods: pods::PodRows,
-    /// Per workload position, per declared port: its target context (built at the first
-    /// source row).
-    app_targets: Option<Vec<Vec<pods::TargetPort>>>,
-    /// Per entry of `service_ports`, per endpoint: its target context (built at its Service
-    /// stage).
-    service_targets: Vec<Vec<pods::TargetPort>>,
+    /// The pod-source rows' projections, memos and target lists (the main thread's).
+    lane: Lane,
+    /// Table source ids by workload position (interned with the target lists).
+    src_ids: Vec<u32>,
+    /// Every source goes through the pod-source path (no host-network workload; positional
+    /// ids): whole stages can be split between threads.
+    all_fast: bool,
+    /// Per entry of `service_ports`: the index of its first endpoint in `lane.services`.
+    service_start: Vec<usize>,
+    /// The target lists and source ids are built.
+    targets_built: bool,
 }
 
 impl TableJob {
-    pub fn new(cluster: Rc<Cluster>, options: Rc<Options>) -> TableJob {
+    pub fn new(cluster: Arc<Cluster>, options: Arc<Options>) -> TableJob {
         let judge = FastJudge::new(cluster.clone(), options.clone());
         let workloads: Vec<usize> = (0..cluster.workloads.len())
             .filter(|&i| !matches!(judge.planes.get(i), Some(DataPlane::Waypoint(_))))
@@ -1381,11 +1591,17 @@ impl TableJob {
             stage: Stage::App(0),
             builder: Builder::default(),
             total: 0,
-            pods: pods::PodRows::default(),
-            app_targets: None,
-            service_targets: Vec::new(),
+            lane: Lane::default(),
+            src_ids: Vec::new(),
+            all_fast: false,
+            service_start: Vec::new(),
+            targets_built: false,
         };
         job.total = job.count();
+        job.all_fast = job.workloads.iter().all(|&s| job.fast_source(s));
+        // The estimate is exact but for probes: one allocation instead of doubling (copies and
+        // page faults of a table of millions of rows).
+        job.builder.table.rows.reserve(job.total);
         job
     }
 
@@ -1464,6 +1680,11 @@ impl TableJob {
     pub fn step(&mut self, budget: usize) {
         let target = self.builder.table.rows.len().saturating_add(budget.max(1));
         while self.builder.table.rows.len() < target && self.stage != Stage::Done {
+            // A caller that wants everything at once gets every core (native only).
+            #[cfg(not(target_arch = "wasm32"))]
+            if budget == usize::MAX && self.parallel_stage() {
+                continue;
+            }
             self.advance();
         }
     }
@@ -1471,6 +1692,10 @@ impl TableJob {
     /// Run to the end.
     pub fn finish(mut self) -> FlowTable {
         while self.stage != Stage::Done {
+            #[cfg(not(target_arch = "wasm32"))]
+            if self.parallel_stage() {
+                continue;
+            }
             self.advance();
         }
         self.builder.table
@@ -1490,78 +1715,153 @@ impl TableJob {
                 .is_some_and(|w| !w.host_network)
     }
 
-    fn ensure_app_targets(&mut self) {
-        if self.app_targets.is_some() {
+    /// Build the target lists (all targets' contexts; templates are built on first use).
+    fn ensure_targets(&mut self) {
+        if self.targets_built {
             return;
         }
-        let mut all = Vec::with_capacity(self.cluster.workloads.len());
-        for d in 0..self.cluster.workloads.len() {
-            let dst = FlowTarget::Workload(self.wid(d));
-            let list = self.ports[d]
-                .iter()
-                .map(|&(protocol, port)| {
-                    self.pods.target_port(&mut self.judge, dst, protocol, port)
-                })
-                .collect();
-            all.push(list);
-        }
-        self.app_targets = Some(all);
-    }
-
-    /// The rows of `kind` from the workload at position `s` to every other workload (`App`,
-    /// in the order of the App stage) or every Service endpoint (`Services`, in the order of
-    /// the Bypass stage); TCP only when `tcp_only`.
-    fn pod_rows(&mut self, s: usize, kind: FlowKind, targets: Targets, tcp_only: bool) {
-        let sid = self.wid(s);
-        let src = FlowSource::Workload(sid);
-        let mut src_id = None;
+        self.targets_built = true;
         let TableJob {
             cluster,
             judge,
             workloads,
+            ports,
             builder,
-            pods,
-            app_targets,
-            service_targets,
+            lane,
+            src_ids,
+            service_start,
             service_ports,
             ..
         } = self;
-        let mut one = |tp: &mut pods::TargetPort| {
-            if tcp_only && tp.protocol != Protocol::Tcp {
-                return;
-            }
-            let kind = judge.kind(&src, &tp.target, tp.protocol, kind);
-            let v = pods.row(judge, s, sid, tp, kind);
-            let src_id = *src_id.get_or_insert_with(|| builder.source_id(src));
-            let dst_id = *tp
-                .dst_id
-                .get_or_insert_with(|| builder.target_id(tp.target));
-            builder.push_ids(kind, src_id, dst_id, tp.protocol, tp.port, v);
-        };
-        match targets {
-            Targets::App => {
-                let Some(app) = app_targets.as_mut() else {
-                    return;
-                };
-                for &d in workloads.iter() {
-                    if cluster.workloads.get(d).is_none_or(|w| w.id == sid) {
-                        continue;
-                    }
-                    for tp in app.get_mut(d).into_iter().flatten() {
-                        one(tp);
-                    }
-                }
-            }
-            Targets::Services => {
-                for (list, sp) in service_targets.iter_mut().zip(service_ports.iter()) {
-                    for (tp, &endpoint) in list.iter_mut().zip(&sp.3) {
-                        if endpoint != sid {
-                            one(tp);
-                        }
-                    }
-                }
+        let Lane {
+            pods,
+            app: app_targets,
+            services: service_targets,
+        } = lane;
+        *src_ids = vec![u32::MAX; cluster.workloads.len()];
+        for &s in workloads.iter() {
+            if let (Some(w), Some(id)) = (cluster.workloads.get(s), src_ids.get_mut(s)) {
+                *id = builder.source_id(FlowSource::Workload(w.id));
             }
         }
+        for &d in workloads.iter() {
+            let Some(w) = cluster.workloads.get(d) else {
+                continue;
+            };
+            let dst = FlowTarget::Workload(w.id);
+            let dst_id = builder.target_id(dst);
+            for &(protocol, port) in ports.get(d).into_iter().flatten() {
+                pods.add_target(judge, app_targets, dst, protocol, port, (dst_id, w.id));
+            }
+        }
+        for (service, port, protocol, endpoints) in service_ports.iter() {
+            service_start.push(service_targets.len());
+            for &endpoint in endpoints {
+                let dst = FlowTarget::Service {
+                    service: *service,
+                    port: *port,
+                    endpoint,
+                };
+                let dst_id = builder.target_id(dst);
+                pods.add_target(
+                    judge,
+                    service_targets,
+                    dst,
+                    *protocol,
+                    *port,
+                    (dst_id, endpoint),
+                );
+            }
+        }
+    }
+
+    /// The rows of one unit of the App, Service or Bypass stage through the pod-source path.
+    fn unit(&mut self, stage: Stage) {
+        let shared = Shared {
+            judge: &self.judge,
+            workloads: &self.workloads,
+            service_ports: &self.service_ports,
+            service_start: &self.service_start,
+            src_ids: &self.src_ids,
+        };
+        unit_rows(&shared, &mut self.lane, stage, &mut self.builder.table.rows);
+    }
+
+    /// Run the current stage (App, Service or Bypass, from its start) split between the
+    /// cores, when every source takes the pod-source path; `false` when not done that way.
+    /// The rows are the same as one thread's, in the same order (chunks of units, appended
+    /// in order; each thread has its own memos).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn parallel_stage(&mut self) -> bool {
+        let (units, make, next): (usize, fn(usize) -> Stage, Stage) = match self.stage {
+            Stage::App(0) => (self.workloads.len(), Stage::App, Stage::Service(0)),
+            Stage::Service(0) => (self.service_ports.len(), Stage::Service, Stage::Probes(0)),
+            Stage::Bypass(0) => (
+                self.workloads.len(),
+                Stage::Bypass,
+                Stage::ExternalSources(0),
+            ),
+            _ => return false,
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if !self.all_fast || threads < 2 || units < 2 * threads {
+            return false;
+        }
+        self.ensure_targets();
+        let chunk = units.div_ceil(threads);
+        // Rows per unit, at most (reserved so a thread's rows are not copied as they grow).
+        let per_unit = match self.stage {
+            Stage::App(_) => self.lane.app.len(),
+            Stage::Service(_) => {
+                self.workloads.len()
+                    * self
+                        .service_ports
+                        .iter()
+                        .map(|sp| sp.3.len())
+                        .max()
+                        .unwrap_or(0)
+            }
+            _ => self.lane.app.len() + self.lane.services.len(),
+        };
+        let mut lanes: Vec<(Lane, Vec<FlowRow>)> = (1..threads)
+            .map(|_| (self.lane.clone(), Vec::with_capacity(chunk * per_unit)))
+            .collect();
+        let shared = Shared {
+            judge: &self.judge,
+            workloads: &self.workloads,
+            service_ports: &self.service_ports,
+            service_start: &self.service_start,
+            src_ids: &self.src_ids,
+        };
+        let (main_lane, main_rows) = (&mut self.lane, &mut self.builder.table.rows);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = lanes
+                .iter_mut()
+                .enumerate()
+                .map(|(t, (lane, out))| {
+                    let range = ((t + 1) * chunk).min(units)..((t + 2) * chunk).min(units);
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        for u in range {
+                            unit_rows(shared, lane, make(u), out);
+                        }
+                    })
+                })
+                .collect();
+            for u in 0..chunk.min(units) {
+                unit_rows(&shared, main_lane, make(u), main_rows);
+            }
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        });
+        for (_, out) in lanes {
+            self.builder.table.rows.extend(out);
+        }
+        self.stage = next;
+        true
     }
 
     /// One group of rows.
@@ -1574,9 +1874,9 @@ impl TableJob {
                     return;
                 };
                 self.stage = Stage::App(i + 1);
+                self.ensure_targets();
                 if self.fast_source(s) {
-                    self.ensure_app_targets();
-                    self.pod_rows(s, FlowKind::App, Targets::App, false);
+                    self.unit(Stage::App(i));
                     return;
                 }
                 for k in 0..n {
@@ -1599,18 +1899,12 @@ impl TableJob {
                     return;
                 };
                 self.stage = Stage::Service(i + 1);
-                let targets: Vec<pods::TargetPort> = endpoints
-                    .iter()
-                    .map(|&endpoint| {
-                        let dst = FlowTarget::Service {
-                            service,
-                            port,
-                            endpoint,
-                        };
-                        self.pods.target_port(&mut self.judge, dst, protocol, port)
-                    })
-                    .collect();
-                self.service_targets.push(targets);
+                self.ensure_targets();
+                if self.all_fast {
+                    self.unit(Stage::Service(i));
+                    return;
+                }
+                let start = self.service_start.get(i).copied().unwrap_or(usize::MAX);
                 for (e, endpoint) in endpoints.into_iter().enumerate() {
                     let dst = FlowTarget::Service {
                         service,
@@ -1627,17 +1921,18 @@ impl TableJob {
                             self.emit(FlowKind::App, FlowSource::Workload(s), dst, protocol, port);
                             continue;
                         }
-                        let src = FlowSource::Workload(s);
-                        let kind = self.judge.kind(&src, &dst, protocol, FlowKind::App);
-                        let Some(tp) = self.service_targets.get_mut(i).and_then(|t| t.get_mut(e))
-                        else {
-                            continue;
-                        };
-                        let v = self.pods.row(&self.judge, pos, s, tp, kind);
-                        let src_id = self.builder.source_id(src);
-                        let dst_id = *tp.dst_id.get_or_insert_with(|| self.builder.target_id(dst));
-                        self.builder
-                            .push_ids(kind, src_id, dst_id, protocol, port, v);
+                        let plane = self.judge.kinds.get(pos).copied().unwrap_or(Plane::None);
+                        let row = self.lane.pods.row(
+                            &self.judge,
+                            &mut self.lane.services,
+                            start.saturating_add(e),
+                            (pos, s, plane),
+                            FlowKind::App,
+                        );
+                        if let Some((kind, protocol, port, dst, v)) = row {
+                            let src_id = self.builder.source_id(FlowSource::Workload(s));
+                            self.builder.push_ids(kind, src_id, dst, protocol, port, v);
+                        }
                     }
                 }
             }
@@ -1664,6 +1959,7 @@ impl TableJob {
                     return;
                 };
                 self.stage = Stage::Bypass(i + 1);
+                self.ensure_targets();
                 if !matches!(
                     self.judge.planes.get(s),
                     Some(DataPlane::Ambient | DataPlane::Sidecar { .. })
@@ -1671,9 +1967,7 @@ impl TableJob {
                     return;
                 }
                 if self.fast_source(s) {
-                    self.ensure_app_targets();
-                    self.pod_rows(s, FlowKind::Bypass, Targets::App, true);
-                    self.pod_rows(s, FlowKind::Bypass, Targets::Services, true);
+                    self.unit(Stage::Bypass(i));
                     return;
                 }
                 let sid = self.wid(s);
@@ -1773,7 +2067,7 @@ impl TableJob {
 
 /// The flow table of a cluster (all at once).
 pub fn flow_table(cluster: &Cluster, options: &Options) -> FlowTable {
-    TableJob::new(Rc::new(cluster.clone()), Rc::new(options.clone())).finish()
+    TableJob::new(Arc::new(cluster.clone()), Arc::new(options.clone())).finish()
 }
 
 mod pods;

@@ -1,7 +1,7 @@
 //! The rows from pod sources to pods and Services (the App, Service and Bypass stages: nearly
 //! every row of a large table), judged from per-destination contexts.
 //!
-//! For one destination as addressed and one port ([`TargetPort`]) everything but the source is
+//! For one destination as addressed and one port (`TargetPort`) everything but the source is
 //! fixed: the target resolution, the NetworkPolicy slots, the waypoint, the leg from the
 //! waypoint to the destination (source-independent, judged once) and the proxies the legs
 //! end at. A row then costs a few bit tests ([`NpMatrix`] slots) and one array look-up per
@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use super::{CLeg, FastJudge, Layers, LegProxy, Plane, ProxyId, OTHER};
-use crate::flows::{FlowKind, FlowSpec, FlowTarget};
+use crate::flows::{classify_by, Enrolment, FlowKind, FlowSource, FlowSpec, FlowTarget};
 use crate::istio::legs::HBONE_PORT;
 use crate::istio::model::MtlsMode;
 use crate::istio::Connection;
@@ -61,50 +61,52 @@ impl Acc {
 /// The verdict of a flow with no legs (its target does not resolve).
 pub(super) const NO_LEGS: (Decision, Option<Layer>, Layers) = (Decision::Unknown, None, Layers(0));
 
-/// Source positions → projection ids at one proxy (shared by proxies whose policies name the
-/// same things).
+/// The projection columns of one proxy signature: column `2p` with the source's identity
+/// (mTLS / HBONE legs), `2p + 1` without (plaintext legs); each with its number of ids.
+#[derive(Clone)]
 struct Projection {
-    /// With the source's identity (mTLS / HBONE legs).
-    with_id: Vec<u32>,
-    /// Without an identity (plaintext legs).
-    anon: Vec<u32>,
     count_with_id: u32,
     count_anon: u32,
 }
 
-/// One proxy's decisions on one (destination address, port) by source projection.
+/// One proxy's decisions on one (destination address, port) by source projection: codes
+/// in `PodRows::values[offset..]`, indexed by the source's id in projection column `column`.
+#[derive(Clone)]
 struct Memo {
     proxy: ProxyId,
     layer: Layer,
-    projection: usize,
+    column: u32,
     anon: bool,
     dst_ip: Ipv4Addr,
     dst_port: u16,
     declared_tcp: bool,
-    /// By projection id: 0 not computed, 1 no decision (no proxy layer), 2 + decision.
-    values: Vec<u8>,
+    offset: u32,
 }
 
-const NOT_COMPUTED: u8 = 0;
-const NO_DECISION: u8 = 1;
+/// A memo value not computed yet; computed values are codes (0 no decision, 1 allow,
+/// 2 unknown, 3 deny).
+const NOT_COMPUTED: u8 = u8::MAX;
 
 fn encode(d: Option<Decision>) -> u8 {
     match d {
-        None => NO_DECISION,
-        Some(Decision::Allow) => 2,
-        Some(Decision::Unknown) => 3,
-        Some(Decision::Deny) => 4,
+        None => 0,
+        Some(Decision::Allow) => 1,
+        Some(Decision::Unknown) => 2,
+        Some(Decision::Deny) => 3,
     }
 }
 
 fn decode(v: u8) -> Option<Decision> {
     match v {
-        2 => Some(Decision::Allow),
-        3 => Some(Decision::Unknown),
-        4 => Some(Decision::Deny),
+        1 => Some(Decision::Allow),
+        2 => Some(Decision::Unknown),
+        3 => Some(Decision::Deny),
         _ => None,
     }
 }
+
+/// No proxy on the leg / no memo.
+const NONE: u32 = u32::MAX;
 
 /// The waypoint on a target's path (`istio::legs::plan`, ambient source).
 #[derive(Clone, Copy)]
@@ -139,24 +141,123 @@ struct Resolved {
     m_anon: usize,
 }
 
-/// A destination as addressed (a workload or a Service endpoint) with one port.
+/// The source-side shape of a flow at a target: the source's own leg (its NetworkPolicy
+/// sides toward `to` and the proxy it ends at) and what follows it (the waypoint's leg,
+/// judged once).
 #[derive(Clone, Copy)]
-pub(super) struct TargetPort {
-    pub(super) target: FlowTarget,
-    pub(super) protocol: Protocol,
-    pub(super) port: u16,
+struct Shape {
+    to: WorkloadId,
+    /// NetworkPolicy matrix slot of the leg (`None`: the reference evaluation).
+    slot: Option<usize>,
+    protocol: Protocol,
+    port: u16,
+    /// The proxy's memo (`usize::MAX`: no proxy on this leg).
+    memo: usize,
+    tail: [Option<(Layer, Decision)>; 3],
+}
+
+/// The rows of one (target, port) from sources of one data plane, asked as App or Bypass:
+/// everything a row needs, in one cache line — the row's fields, where to look
+/// (NetworkPolicy slot, proxy memo) and the packed verdict ([`pack`]) for every (egress,
+/// ingress, proxy code) combination (index `e | i << 1 | code << 2`).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Template {
+    results: [u16; 16],
+    /// NetworkPolicy matrix slot of the source's leg.
+    slot: u32,
+    /// The proxy's memo, its offset into `PodRows::values` and its projection column
+    /// (`NONE`: no proxy).
+    memo: u32,
+    offset: u32,
+    column: u32,
+    /// The table's id of the target.
+    dst: u32,
+    /// The target's workload id (a source does not reach itself).
+    owner: u32,
+    port: u16,
+    state: u8,
+    kind: FlowKind,
+    protocol: Protocol,
+}
+
+/// Template states.
+const UNBUILT: u8 = 0;
+const FAST: u8 = 1;
+/// The leg has no matrix slot: judged with the reference NetworkPolicy evaluation.
+const SLOW: u8 = 2;
+/// No row (Bypass rows are TCP only).
+const SKIP: u8 = 3;
+
+/// A verdict in 15 bits: decision (2), deciding layer + 1 (3), per-layer decisions (10).
+fn pack((verdict, decided_by, layers): (Decision, Option<Layer>, Layers)) -> u16 {
+    let v = match verdict {
+        Decision::Allow => 0,
+        Decision::Unknown => 1,
+        Decision::Deny => 2,
+    };
+    let l = decided_by.map_or(0, |l| super::layer_index(l) + 1);
+    v | l << 2 | layers.0 << 5
+}
+
+const LAYERS: [Layer; 5] = [
+    Layer::NpEgress,
+    Layer::NpIngress,
+    Layer::Ztunnel,
+    Layer::Waypoint,
+    Layer::Sidecar,
+];
+
+fn unpack(p: u16) -> (Decision, Option<Layer>, Layers) {
+    let verdict = match p & 3 {
+        0 => Decision::Allow,
+        1 => Decision::Unknown,
+        _ => Decision::Deny,
+    };
+    let decided_by = match (p >> 2) & 7 {
+        0 => None,
+        l => LAYERS.get(usize::from(l - 1)).copied(),
+    };
+    (verdict, decided_by, Layers(p >> 5))
+}
+
+/// A destination as addressed (a workload or a Service endpoint) with one port: its
+/// resolution and, per template, the shape behind it (for the slow path).
+#[derive(Clone)]
+struct TargetPort {
+    target: FlowTarget,
+    protocol: Protocol,
     resolved: Option<Resolved>,
-    /// The table's id of `target`, once interned.
-    pub(super) dst_id: Option<u32>,
+    shapes: [Option<Shape>; 8],
+}
+
+/// A list of targets with their templates: `hot[index][k]` is the template of target `k`
+/// for template index `index` (source data plane `Plane as usize`, + 4 for Bypass), so a
+/// source's walk over the list reads one contiguous array.
+#[derive(Clone, Default)]
+pub(super) struct TargetList {
+    cold: Vec<TargetPort>,
+    hot: [Vec<Template>; 8],
+}
+
+impl TargetList {
+    pub(super) fn len(&self) -> usize {
+        self.cold.len()
+    }
 }
 
 /// Projections and memos of the pod-source rows.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct PodRows {
     projections: Vec<Projection>,
     by_signature: HashMap<(Vec<u32>, bool, bool), usize>,
     of_proxy: HashMap<ProxyId, usize>,
+    /// Per source position: its id in every projection column (a source's row walk reads
+    /// only its own list).
+    by_source: Vec<Vec<u32>>,
     memos: Vec<Memo>,
+    /// Every memo's codes.
+    values: Vec<u8>,
 }
 
 impl PodRows {
@@ -183,9 +284,10 @@ impl PodRows {
             }
         };
         let n = judge.cluster.workloads.len();
+        if self.by_source.len() < n {
+            self.by_source.resize_with(n, Vec::new);
+        }
         let mut ids: HashMap<(Option<(u32, u32)>, u32), u32> = HashMap::new();
-        let mut with_id = Vec::with_capacity(n);
-        let mut anon = Vec::with_capacity(n);
         let mut count_anon = 0u32;
         let mut anon_ids: HashMap<u32, u32> = HashMap::new();
         for (i, w) in judge.cluster.workloads.iter().enumerate() {
@@ -195,18 +297,19 @@ impl PodRows {
                 .get(i)
                 .map(|&(ns, sa)| (project(ns), project(sa)));
             let next = ids.len() as u32;
-            with_id.push(*ids.entry((identity, ip)).or_insert(next));
+            let with_id = *ids.entry((identity, ip)).or_insert(next);
             let next = count_anon;
-            let a = *anon_ids.entry(ip).or_insert(next);
-            if a == next {
+            let anon = *anon_ids.entry(ip).or_insert(next);
+            if anon == next {
                 count_anon += 1;
             }
-            anon.push(a);
+            if let Some(list) = self.by_source.get_mut(i) {
+                list.push(with_id);
+                list.push(anon);
+            }
         }
         let p = self.projections.len();
         self.projections.push(Projection {
-            with_id,
-            anon,
             count_with_id: ids.len() as u32,
             count_anon,
         });
@@ -238,62 +341,100 @@ impl PodRows {
                 p.count_with_id
             }
         });
+        let offset = self.values.len() as u32;
+        self.values
+            .extend(std::iter::repeat_n(NOT_COMPUTED, len as usize));
         self.memos.push(Memo {
             proxy,
             layer,
-            projection,
+            column: 2 * projection as u32 + u32::from(anon),
             anon,
             dst_ip,
             dst_port,
             declared_tcp,
-            values: vec![NOT_COMPUTED; len as usize],
+            offset,
         });
         self.memos.len() - 1
     }
 
-    /// The decision of memo `m` for the source at position `s` (computed on first use).
-    fn decide(&mut self, judge: &FastJudge, m: usize, s: usize) -> Option<(Layer, Decision)> {
-        let memo = self.memos.get_mut(m)?;
-        let projection = self.projections.get(memo.projection)?;
-        let key = if memo.anon {
-            projection.anon.get(s)
-        } else {
-            projection.with_id.get(s)
+    /// The code of memo `m` for the source at position `s` (computed on first use).
+    fn code(&mut self, judge: &FastJudge, m: usize, s: usize) -> u8 {
+        let Some(memo) = self.memos.get(m) else {
+            return 0;
         };
-        let slot = memo.values.get_mut(*key? as usize)?;
+        let Some(&id) = self
+            .by_source
+            .get(s)
+            .and_then(|ids| ids.get(memo.column as usize))
+        else {
+            return 0;
+        };
+        let Some(slot) = self.values.get_mut(memo.offset as usize + id as usize) else {
+            return 0;
+        };
         if *slot == NOT_COMPUTED {
-            let w = judge.cluster.workloads.get(s)?;
-            let conn = Connection {
-                src_ip: w.ip(),
-                src_identity: if memo.anon {
-                    None
-                } else {
-                    judge.identities.get(s).cloned()
-                },
-                dst_ip: memo.dst_ip,
-                dst_port: memo.dst_port,
-                http: None,
-            };
-            *slot = encode(judge.decide(memo.proxy, &conn, memo.declared_tcp));
+            *slot = encode(Self::compute(judge, memo, s));
         }
-        decode(*slot).map(|d| (memo.layer, d))
+        *slot
     }
 
-    /// The context of `target` on (`protocol`, `port`).
-    pub(super) fn target_port(
+    /// A memo's proxy decision for the source at position `s`.
+    fn compute(judge: &FastJudge, memo: &Memo, s: usize) -> Option<Decision> {
+        let w = judge.cluster.workloads.get(s)?;
+        let conn = Connection {
+            src_ip: w.ip(),
+            src_identity: if memo.anon {
+                None
+            } else {
+                judge.identities.get(s).cloned()
+            },
+            dst_ip: memo.dst_ip,
+            dst_port: memo.dst_port,
+            http: None,
+        };
+        judge.decide(memo.proxy, &conn, memo.declared_tcp)
+    }
+
+    /// The decision of memo `m` for the source at position `s`, with its layer.
+    fn decide(&mut self, judge: &FastJudge, m: usize, s: usize) -> Option<(Layer, Decision)> {
+        let layer = self.memos.get(m)?.layer;
+        decode(self.code(judge, m, s)).map(|d| (layer, d))
+    }
+
+    /// Add `target` on (`protocol`, `port`) to `list`; `dst` is its table id, `owner` its
+    /// workload.
+    #[allow(clippy::too_many_arguments, reason = "a target's fields")]
+    pub(super) fn add_target(
         &mut self,
         judge: &mut FastJudge,
+        list: &mut TargetList,
         target: FlowTarget,
         protocol: Protocol,
         port: u16,
-    ) -> TargetPort {
+        (dst, owner): (u32, WorkloadId),
+    ) {
         let resolved = self.resolve(judge, target, protocol, port);
-        TargetPort {
+        list.cold.push(TargetPort {
             target,
             protocol,
-            port,
             resolved,
-            dst_id: None,
+            shapes: [None; 8],
+        });
+        let template = Template {
+            results: [pack(NO_LEGS); 16],
+            slot: NONE,
+            memo: NONE,
+            offset: NONE,
+            column: NONE,
+            dst,
+            owner: owner.0,
+            port,
+            state: UNBUILT,
+            kind: FlowKind::App,
+            protocol,
+        };
+        for hot in &mut list.hot {
+            hot.push(template);
         }
     }
 
@@ -444,128 +585,229 @@ impl PodRows {
         })
     }
 
-    /// Both NetworkPolicy sides of the leg `from → to` on (`protocol`, `port`), from the
-    /// matrix slot when there is one (else the reference evaluation).
-    #[allow(clippy::too_many_arguments, reason = "a leg's fields")]
-    fn np(
-        judge: &FastJudge,
-        acc: &mut Acc,
-        from: (usize, WorkloadId),
-        to: WorkloadId,
-        slot: Option<usize>,
-        protocol: Protocol,
-        port: u16,
-    ) {
-        let sides = slot.and_then(|slot| judge.np.sides_at(from.0, slot));
-        let (e, i) = match sides {
-            Some((e, i)) => {
-                let d = |x: bool| if x { Decision::Allow } else { Decision::Deny };
-                (d(e), d(i))
-            }
-            None => judge.np(&Leg {
-                src: Endpoint::Pod(from.1),
-                dst: Endpoint::Pod(to),
-                protocol,
-                port,
-            }),
+    /// The source-side shape of a flow of `kind` from a source with data plane `src_plane`
+    /// to the resolved target `r` (mirrors `FastJudge::plan`, pod-network sources).
+    fn shape(judge: &FastJudge, r: &Resolved, src_plane: Plane, kind: FlowKind) -> Shape {
+        let wire = Shape {
+            to: r.dst_id,
+            slot: r.slot,
+            protocol: r.protocol,
+            port: r.t_port,
+            memo: usize::MAX,
+            tail: [None; 3],
         };
-        acc.note(Layer::NpEgress, e);
-        acc.note(Layer::NpIngress, i);
-    }
-
-    fn proxy(&mut self, judge: &FastJudge, acc: &mut Acc, memo: usize, s: usize) {
-        if let Some((layer, d)) = self.decide(judge, memo, s) {
-            acc.note(layer, d);
-        }
-    }
-
-    /// The compact verdict of the flow of `kind` from the pod-network workload at position
-    /// `s` (id `sid`) to `tp` (mirrors `FastJudge::plan` + `combine`).
-    pub(super) fn row(
-        &mut self,
-        judge: &FastJudge,
-        s: usize,
-        sid: WorkloadId,
-        tp: &TargetPort,
-        kind: FlowKind,
-    ) -> (Decision, Option<Layer>, Layers) {
-        let Some(r) = tp.resolved else {
-            return NO_LEGS;
-        };
-        let mut acc = Acc::default();
-        let from = (s, sid);
-        let wire = |acc: &mut Acc| {
-            Self::np(judge, acc, from, r.dst_id, r.slot, r.protocol, r.t_port);
-        };
-        let hbone = |acc: &mut Acc| {
-            Self::np(
-                judge,
-                acc,
-                from,
-                r.dst_id,
-                r.hbone,
-                Protocol::Tcp,
-                HBONE_PORT,
-            );
+        let hbone = |memo: usize| Shape {
+            slot: r.hbone,
+            protocol: Protocol::Tcp,
+            port: HBONE_PORT,
+            memo,
+            ..wire
         };
         // Plaintext on the target port with no identity (`inbound_plaintext`).
-        let inbound = |rows: &mut Self, acc: &mut Acc| {
-            wire(acc);
-            if r.m_anon != usize::MAX {
-                rows.proxy(judge, acc, r.m_anon, s);
-            }
+        let inbound = Shape {
+            memo: r.m_anon,
+            ..wire
         };
-        let src_plane = judge.kinds.get(s).copied().unwrap_or(Plane::None);
         if r.protocol != Protocol::Tcp {
-            wire(&mut acc);
-            return acc.finish();
+            return wire;
         }
         let in_mesh = matches!(src_plane, Plane::Ambient | Plane::Sidecar);
         if kind == FlowKind::Bypass && in_mesh {
-            inbound(self, &mut acc);
-            return acc.finish();
+            return inbound;
         }
         match src_plane {
-            Plane::Ambient => {
-                if let Some(wp) = r.waypoint {
-                    Self::np(
-                        judge,
-                        &mut acc,
-                        from,
-                        wp.id,
-                        wp.slot,
-                        Protocol::Tcp,
-                        HBONE_PORT,
-                    );
-                    self.proxy(judge, &mut acc, wp.memo, s);
-                    for (layer, d) in wp.leg2.into_iter().flatten() {
-                        acc.note(layer, d);
-                    }
-                } else {
-                    match r.dst_plane {
-                        Plane::Ambient | Plane::Sidecar => {
-                            hbone(&mut acc);
-                            self.proxy(judge, &mut acc, r.m_id, s);
-                        }
-                        Plane::None | Plane::Waypoint => wire(&mut acc),
-                    }
-                }
-            }
-            Plane::Sidecar => match r.dst_plane {
-                Plane::Sidecar => {
-                    wire(&mut acc);
-                    let m = if r.mtls_disabled { r.m_anon } else { r.m_id };
-                    self.proxy(judge, &mut acc, m, s);
-                }
-                Plane::Ambient if judge.options.mesh.sending_hbone => {
-                    hbone(&mut acc);
-                    self.proxy(judge, &mut acc, r.m_id, s);
-                }
-                Plane::Ambient => inbound(self, &mut acc),
-                Plane::None | Plane::Waypoint => wire(&mut acc),
+            Plane::Ambient => match (r.waypoint, r.dst_plane) {
+                (Some(wp), _) => Shape {
+                    to: wp.id,
+                    slot: wp.slot,
+                    protocol: Protocol::Tcp,
+                    port: HBONE_PORT,
+                    memo: wp.memo,
+                    tail: wp.leg2,
+                },
+                (None, Plane::Ambient | Plane::Sidecar) => hbone(r.m_id),
+                (None, Plane::None | Plane::Waypoint) => wire,
             },
-            Plane::None | Plane::Waypoint => inbound(self, &mut acc),
+            Plane::Sidecar => match r.dst_plane {
+                Plane::Sidecar => Shape {
+                    memo: if r.mtls_disabled { r.m_anon } else { r.m_id },
+                    ..wire
+                },
+                Plane::Ambient if judge.options.mesh.sending_hbone => hbone(r.m_id),
+                Plane::Ambient => inbound,
+                Plane::None | Plane::Waypoint => wire,
+            },
+            Plane::None | Plane::Waypoint => inbound,
+        }
+    }
+
+    /// The verdict of a shape given its NetworkPolicy sides and its proxy's decision.
+    fn eval(
+        shape: &Shape,
+        e: Decision,
+        i: Decision,
+        proxy: Option<(Layer, Decision)>,
+    ) -> (Decision, Option<Layer>, Layers) {
+        let mut acc = Acc::default();
+        acc.note(Layer::NpEgress, e);
+        acc.note(Layer::NpIngress, i);
+        for (layer, d) in proxy.into_iter().chain(shape.tail.into_iter().flatten()) {
+            acc.note(layer, d);
         }
         acc.finish()
+    }
+
+    /// Build template `index` of target `k` of `list` (sources with data plane `plane`, flows
+    /// asked as `asked`).
+    fn build(
+        &self,
+        judge: &FastJudge,
+        list: &mut TargetList,
+        k: usize,
+        index: usize,
+        plane: Plane,
+        asked: FlowKind,
+    ) {
+        let (Some(cold), Some(template)) = (
+            list.cold.get_mut(k),
+            list.hot.get_mut(index).and_then(|h| h.get_mut(k)),
+        ) else {
+            return;
+        };
+        let enrolment = |plane: Plane| match plane {
+            Plane::None => Enrolment::Outside,
+            Plane::Ambient | Plane::Sidecar => Enrolment::Meshed,
+            Plane::Waypoint => Enrolment::Waypoint,
+        };
+        // The source is the sentinel id; the target's enrolment comes from its data plane.
+        let sentinel = WorkloadId(u32::MAX);
+        template.kind = classify_by(
+            &FlowSource::Workload(sentinel),
+            &cold.target,
+            cold.protocol,
+            asked,
+            |id| {
+                if id == sentinel {
+                    enrolment(plane)
+                } else {
+                    enrolment(
+                        judge
+                            .workload(id)
+                            .and_then(|(i, _)| judge.kinds.get(i))
+                            .copied()
+                            .unwrap_or(Plane::None),
+                    )
+                }
+            },
+        );
+        if asked == FlowKind::Bypass && cold.protocol != Protocol::Tcp {
+            template.state = SKIP;
+            return;
+        }
+        let Some(r) = &cold.resolved else {
+            // No legs: every row is `NO_LEGS` (the results as built).
+            template.state = SLOW;
+            return;
+        };
+        let shape = Self::shape(judge, r, plane, template.kind);
+        let memo = self.memos.get(shape.memo);
+        let layer = memo.map(|m| m.layer);
+        let decisions = [Decision::Deny, Decision::Allow];
+        for (index, result) in template.results.iter_mut().enumerate() {
+            let e = decisions[index & 1];
+            let i = decisions[(index >> 1) & 1];
+            let proxy = match (index >> 2, layer) {
+                (1, Some(l)) => Some((l, Decision::Allow)),
+                (2, Some(l)) => Some((l, Decision::Unknown)),
+                (3, Some(l)) => Some((l, Decision::Deny)),
+                _ => None,
+            };
+            *result = pack(Self::eval(&shape, e, i, proxy));
+        }
+        template.state = if shape.slot.is_some() { FAST } else { SLOW };
+        template.slot = shape.slot.map_or(NONE, |s| s as u32);
+        template.memo = memo.map_or(NONE, |_| shape.memo as u32);
+        template.offset = memo.map_or(NONE, |m| m.offset);
+        template.column = memo.map_or(NONE, |m| m.column);
+        if let Some(sh) = cold.shapes.get_mut(index) {
+            *sh = Some(shape);
+        }
+    }
+
+    /// The row of target `k` of `list` from the pod-network workload at position `s` (id
+    /// `sid`), asked as `asked` (App or Bypass): (kind, protocol, port, target id, verdict),
+    /// `None` when there is no such row (the target is the source, or a Bypass row that is
+    /// not TCP).
+    #[inline]
+    pub(super) fn row(
+        &mut self,
+        judge: &FastJudge,
+        list: &mut TargetList,
+        k: usize,
+        (s, sid, plane): (usize, WorkloadId, Plane),
+        asked: FlowKind,
+    ) -> Option<(
+        FlowKind,
+        Protocol,
+        u16,
+        u32,
+        (Decision, Option<Layer>, Layers),
+    )> {
+        let index = plane as usize + if asked == FlowKind::Bypass { 4 } else { 0 };
+        let state = list.hot.get(index)?.get(k)?.state;
+        if state == UNBUILT {
+            self.build(judge, list, k, index, plane, asked);
+        }
+        let t = *list.hot.get(index)?.get(k)?;
+        if t.owner == sid.0 || t.state == SKIP {
+            return None;
+        }
+        let sides = match t.state {
+            FAST => judge.np_rows.sides(s, t.slot as usize),
+            _ => None,
+        };
+        let verdict = match sides {
+            Some((e, i)) => {
+                let code = if t.offset == NONE {
+                    0
+                } else {
+                    let value = self
+                        .by_source
+                        .get(s)
+                        .and_then(|ids| ids.get(t.column as usize))
+                        .and_then(|&id| self.values.get(t.offset as usize + id as usize));
+                    match value {
+                        Some(&v) if v != NOT_COMPUTED => v,
+                        _ => self.code(judge, t.memo as usize, s),
+                    }
+                };
+                let index = usize::from(e) | usize::from(i) << 1 | usize::from(code) << 2;
+                unpack(t.results.get(index).copied().unwrap_or(pack(NO_LEGS)))
+            }
+            None => self.slow(judge, list, k, index, (s, sid)),
+        };
+        Some((t.kind, t.protocol, t.port, t.dst, verdict))
+    }
+
+    /// A row whose leg has no matrix slot: the reference NetworkPolicy evaluation.
+    fn slow(
+        &mut self,
+        judge: &FastJudge,
+        list: &TargetList,
+        k: usize,
+        index: usize,
+        (s, sid): (usize, WorkloadId),
+    ) -> (Decision, Option<Layer>, Layers) {
+        let Some(Some(shape)) = list.cold.get(k).and_then(|c| c.shapes.get(index)).copied() else {
+            return NO_LEGS;
+        };
+        let (e, i) = judge.np(&Leg {
+            src: Endpoint::Pod(sid),
+            dst: Endpoint::Pod(shape.to),
+            protocol: shape.protocol,
+            port: shape.port,
+        });
+        let proxy = self.decide(judge, shape.memo, s);
+        Self::eval(&shape, e, i, proxy)
     }
 }

@@ -33,7 +33,7 @@ fn check(cluster: &Cluster, options: &Options, what: &str) -> usize {
         );
     }
     // Slicing gives the same table.
-    let mut job = TableJob::new(Rc::new(cluster.clone()), Rc::new(options.clone()));
+    let mut job = TableJob::new(Arc::new(cluster.clone()), Arc::new(options.clone()));
     while !job.is_done() {
         job.step(7);
         let (done, total) = job.progress();
