@@ -49,7 +49,7 @@ fn main() {
             format!("{:?}", analysis.cluster).hash(&mut h);
             analysis.table.len().hash(&mut h);
             for i in 0..analysis.table.len() {
-                format!("{:?}", analysis.table.rows().get(i)).hash(&mut h);
+                format!("{:?}", analysis.table.get(i)).hash(&mut h);
             }
             h.finish()
         };

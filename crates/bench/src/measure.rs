@@ -92,9 +92,8 @@ pub fn analyze_text(text: &str) -> usize {
     );
     analysis
         .table
-        .rows()
         .iter()
-        .filter(|r| r.verdict == Decision::Allow)
+        .filter(|(_, r)| r.verdict == Decision::Allow)
         .count()
 }
 
@@ -102,9 +101,8 @@ pub fn analyze_text(text: &str) -> usize {
 pub fn analyze(cluster: &Cluster, method: Method) -> usize {
     match method {
         Method::Analyze => engine::table::flow_table(cluster, &flows::Options::default())
-            .rows()
             .iter()
-            .filter(|r| r.verdict == Decision::Allow)
+            .filter(|(_, r)| r.verdict == Decision::Allow)
             .count(),
         Method::NpIndexPairs => np_index_pairs(cluster),
         Method::FlowMatrix => flows::flow_matrix(cluster, &flows::Options::default())

@@ -9,7 +9,7 @@
 //! `plan_legs` and [`evaluate_leg`]). What it is not: no policy semantics of its own (those live
 //! in `netpol`), no prose (that is `explain`), no parsing of user queries (that is `expect`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 use crate::connlist::external_ranges;
@@ -910,13 +910,53 @@ pub fn service_endpoints(cluster: &Cluster, service: usize, port: u16) -> Vec<(W
     let Some(svc) = cluster.services.get(service) else {
         return Vec::new();
     };
+    let members: Vec<usize> = (0..cluster.workloads.len())
+        .filter(|&i| cluster.workloads.get(i).is_some_and(|w| selects(svc, w)))
+        .collect();
+    service_endpoints_among(cluster, service, port, &members)
+}
+
+/// The workload positions each Service's selector selects, by Service index (one pass over the
+/// workloads of each namespace; for callers that need the endpoints of many Services).
+pub fn service_members(cluster: &Cluster) -> Vec<Vec<usize>> {
+    let mut by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, w) in cluster.workloads.iter().enumerate() {
+        by_namespace
+            .entry(w.namespace.as_str())
+            .or_default()
+            .push(i);
+    }
+    cluster
+        .services
+        .iter()
+        .map(|svc| {
+            by_namespace
+                .get(svc.namespace.as_str())
+                .map_or(&[][..], |v| v.as_slice())
+                .iter()
+                .copied()
+                .filter(|&i| cluster.workloads.get(i).is_some_and(|w| selects(svc, w)))
+                .collect()
+        })
+        .collect()
+}
+
+/// [`service_endpoints`] given the Service's members (positions, from [`service_members`]).
+pub fn service_endpoints_among(
+    cluster: &Cluster,
+    service: usize,
+    port: u16,
+    members: &[usize],
+) -> Vec<(WorkloadId, u16)> {
+    let Some(svc) = cluster.services.get(service) else {
+        return Vec::new();
+    };
     let Some(service_port) = svc.ports.iter().find(|p| p.port == port) else {
         return Vec::new();
     };
-    cluster
-        .workloads
+    members
         .iter()
-        .filter(|w| selects(svc, w))
+        .filter_map(|&i| cluster.workloads.get(i))
         .filter_map(|w| {
             let target = match &service_port.target_port {
                 PortRef::Number(n) => Some(*n),
@@ -1021,15 +1061,7 @@ pub fn workload_by_ip(cluster: &Cluster, ip: Ipv4Addr) -> Option<WorkloadId> {
 }
 
 fn selects(service: &Service, workload: &Workload) -> bool {
-    match &service.selector {
-        Some(selector) if !selector.is_empty() => {
-            workload.namespace == service.namespace
-                && selector
-                    .iter()
-                    .all(|(k, v)| workload.labels.get(k) == Some(v))
-        }
-        _ => false,
-    }
+    mesh::service_selects(service, workload)
 }
 
 /// Ports egress rules name, for flows to external ranges; TCP 443 when none.

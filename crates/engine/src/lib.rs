@@ -94,6 +94,60 @@ pub fn analyze_with(sources: &[Source], options: &AnalyzeOptions) -> Analysis {
     AnalysisJob::new(sources.to_vec(), options.clone()).finish()
 }
 
+/// [`yaml::parse_range`] of every range in order, the ranges split between the cores (the
+/// documents and diagnostics are the same as one thread's, in the same order).
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_ranges_parallel(
+    id: SourceId,
+    text: &str,
+    ranges: &[(usize, usize)],
+    documents: &mut Vec<yaml::Document>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let parse = |part: &[(usize, usize)], documents: &mut Vec<_>, diagnostics: &mut Vec<_>| {
+        for &range in part {
+            yaml::parse_range(id, text, range, documents, diagnostics);
+        }
+    };
+    if threads < 2 || ranges.len() < 2 * threads || text.len() < 256 * 1024 {
+        parse(ranges, documents, diagnostics);
+        return;
+    }
+    // Chunks of about equal bytes.
+    let per = text.len().div_ceil(threads);
+    let mut parts: Vec<&[(usize, usize)]> = Vec::with_capacity(threads);
+    let mut rest = ranges;
+    for t in 1..threads {
+        let cut = rest.partition_point(|r| r.0 < t * per);
+        let (part, tail) = rest.split_at(cut.min(rest.len()));
+        parts.push(part);
+        rest = tail;
+    }
+    parts.push(rest);
+    let mut outputs: Vec<(Vec<yaml::Document>, Vec<Diagnostic>)> =
+        (1..parts.len()).map(|_| Default::default()).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = outputs
+            .iter_mut()
+            .zip(parts.iter().skip(1))
+            .map(|((docs, diags), part)| scope.spawn(|| parse(part, docs, diags)))
+            .collect();
+        if let Some(first) = parts.first() {
+            parse(first, documents, diagnostics);
+        }
+        for h in handles {
+            if let Err(panic) = h.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    for (docs, diags) in outputs {
+        documents.extend(docs);
+        diagnostics.extend(diags);
+    }
+}
+
 /// The lint options that go with flow options.
 pub fn lint_options(options: &flows::Options) -> lints::LintOptions {
     lints::LintOptions {
@@ -278,6 +332,13 @@ impl AnalysisJob {
                         self.trees.resize_with(source + 1, Default::default);
                     }
                     let (documents, diagnostics) = &mut self.trees[source];
+                    // A caller that wants everything at once gets every core (native only).
+                    #[cfg(not(target_arch = "wasm32"))]
+                    if budget == usize::MAX && next == 0 {
+                        bytes = text.len();
+                        next = ranges.len();
+                        parse_ranges_parallel(id, text, &ranges, documents, diagnostics);
+                    }
                     while let Some(&range) = ranges.get(next) {
                         if bytes > 0 && bytes >= budget_bytes {
                             break;
@@ -535,8 +596,9 @@ fn istio_status_diagnostic(
                 Target::TargetRefs(_) => false,
             }
         };
+        // The scope test first: it is cheap, the data plane is not.
         let ambient = cluster.workloads.iter().any(|w| {
-            istio::mesh::dataplane(cluster, w) == istio::mesh::DataPlane::Ambient && in_scope(w)
+            in_scope(w) && istio::mesh::dataplane(cluster, w) == istio::mesh::DataPlane::Ambient
         });
         if !ambient {
             return None;

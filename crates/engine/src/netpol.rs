@@ -186,17 +186,6 @@ impl Isolation {
         self.by_position.get(position).map(|v| v[0].as_slice())
     }
 
-    /// [`is_isolated`] from the cache.
-    pub(crate) fn is_isolated(
-        &self,
-        cluster: &Cluster,
-        pod: &Workload,
-        direction: Direction,
-        profile: &NpProfile,
-    ) -> bool {
-        !Isolation::policies(Some(self), cluster, pod, direction, profile).is_empty()
-    }
-
     /// The cached list for this pod (the same object as in `cluster.workloads`), if any.
     fn get<'a>(
         cache: Option<&'a Isolation>,

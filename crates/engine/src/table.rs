@@ -31,8 +31,8 @@ use std::sync::Arc;
 
 use crate::connlist::external_ranges;
 use crate::flows::{
-    self, classify, classify_by, declared_ports, probe_flows, service_endpoints, Enrolment, Flow,
-    FlowKind, FlowSource, FlowSpec, FlowTarget, HttpRequest, Options, ProbeRef,
+    self, classify, classify_by, declared_ports, probe_flows, Enrolment, Flow, FlowKind,
+    FlowSource, FlowSpec, FlowTarget, HttpRequest, Options, ProbeRef,
 };
 use crate::istio::envoy::{self, NoRequest};
 use crate::istio::mesh::{self, DataPlane};
@@ -143,10 +143,18 @@ pub struct FlowRow {
     dst: u32,
 }
 
-/// Every flow of a cluster, judged, without details. `rows()[i]` is the flow with id `i` of
+/// Every flow of a cluster, judged, without details. `get(i)` is the flow with id `i` of
 /// [`flows::flow_matrix`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Rows are stored in chunks (threads that build parts of the table hand over their rows
+/// without a copy): `chunks` in order, then `rows`, the chunk being filled.
+#[derive(Clone, Debug, Default)]
 pub struct FlowTable {
+    chunks: Vec<Vec<FlowRow>>,
+    /// The id of the first row of each chunk in `chunks`.
+    starts: Vec<usize>,
+    /// The id of `rows[0]`.
+    rows_start: usize,
     rows: Vec<FlowRow>,
     sources: Vec<FlowSource>,
     targets: Vec<FlowTarget>,
@@ -154,21 +162,60 @@ pub struct FlowTable {
     probes: HashMap<u32, (ProbeRef, Option<HttpRequest>)>,
 }
 
+impl PartialEq for FlowTable {
+    /// The same rows in the same order (however chunked) and the same ends and probes.
+    fn eq(&self, other: &FlowTable) -> bool {
+        self.len() == other.len()
+            && self.iter().map(|(_, r)| r).eq(other.iter().map(|(_, r)| r))
+            && self.sources == other.sources
+            && self.targets == other.targets
+            && self.probes == other.probes
+    }
+}
+
+impl Eq for FlowTable {}
+
 impl FlowTable {
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.rows_start + self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub fn rows(&self) -> &[FlowRow] {
-        &self.rows
+        self.len() == 0
     }
 
     pub fn get(&self, id: usize) -> Option<&FlowRow> {
-        self.rows.get(id)
+        if id >= self.rows_start {
+            return self.rows.get(id - self.rows_start);
+        }
+        let chunk = self
+            .starts
+            .partition_point(|&start| start <= id)
+            .checked_sub(1)?;
+        let start = self.starts.get(chunk)?;
+        self.chunks.get(chunk)?.get(id - start)
+    }
+
+    /// Append `rows` as a chunk of their own (no copy).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        allow(dead_code, reason = "threads are native only")
+    )]
+    fn append(&mut self, rows: Vec<FlowRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        if !self.rows.is_empty() {
+            let mut current = std::mem::take(&mut self.rows);
+            // Give back the reserve the chunk did not use.
+            current.shrink_to_fit();
+            self.starts.push(self.rows_start);
+            self.rows_start += current.len();
+            self.chunks.push(current);
+        }
+        self.starts.push(self.rows_start);
+        self.rows_start += rows.len();
+        self.chunks.push(rows);
     }
 
     /// Who starts the flow.
@@ -189,7 +236,7 @@ impl FlowTable {
 
     /// The flow with this id as asked (what [`flows::evaluate`] takes).
     pub fn spec(&self, id: usize) -> Option<FlowSpec> {
-        let row = self.rows.get(id)?;
+        let row = self.get(id)?;
         let (probe, http) = match self.probes.get(&(id as u32)) {
             Some((p, h)) => (Some(p.clone()), h.clone()),
             None => (None, None),
@@ -215,7 +262,7 @@ impl FlowTable {
     /// layer only (cheap; for lists and keys). [`FlowTable::detail`] gives the full flow.
     pub fn shallow(&self, id: usize) -> Option<Flow> {
         let spec = self.spec(id)?;
-        let row = self.rows.get(id)?;
+        let row = self.get(id)?;
         Some(Flow {
             id,
             kind: spec.kind,
@@ -235,14 +282,12 @@ impl FlowTable {
 
     /// [`FlowTable::shallow`] of every row, in order (for small inputs).
     pub fn shallow_flows(&self) -> Vec<Flow> {
-        (0..self.rows.len())
-            .filter_map(|id| self.shallow(id))
-            .collect()
+        (0..self.len()).filter_map(|id| self.shallow(id)).collect()
     }
 
     /// Row ids in order with their rows.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &FlowRow)> {
-        self.rows.iter().enumerate()
+        self.chunks.iter().flatten().chain(&self.rows).enumerate()
     }
 
     /// The table of already judged flows (ids are positions).
@@ -259,7 +304,7 @@ impl FlowTable {
                 (verdict, decided_by, layers),
             );
             if let Some(p) = &f.probe {
-                let id = (builder.table.rows.len() - 1) as u32;
+                let id = (builder.table.len() - 1) as u32;
                 builder.table.probes.insert(id, (p.clone(), f.http.clone()));
             }
         }
@@ -598,6 +643,8 @@ pub struct FastJudge {
     sidecars: Vec<Option<ProxyInfo>>,
     waypoints: FxMap<ProxyId, ProxyInfo>,
     memo: FxMap<ProxyKey, Decision>,
+    /// Per Service, per port (as listed): its endpoints and their target ports.
+    service_endpoints: Vec<Vec<Vec<(WorkloadId, u16)>>>,
     /// Per workload position: its class for NetworkPolicy legs from outside the cluster
     /// (equal classes judge such legs alike: the same isolating ingress policies and, when
     /// their rules name ports, the same container ports; no admin tiers in the cluster), or
@@ -636,20 +683,34 @@ impl FastJudge {
             .iter()
             .map(|id| (intern(&id.namespace), intern(&id.service_account)))
             .collect();
+        // Every Service port's endpoints, once.
+        let members = flows::service_members(c);
+        let endpoints: Vec<Vec<Vec<(WorkloadId, u16)>>> = c
+            .services
+            .iter()
+            .enumerate()
+            .map(|(index, service)| {
+                let members = members.get(index).map_or(&[][..], |m| m.as_slice());
+                service
+                    .ports
+                    .iter()
+                    .map(|sp| flows::service_endpoints_among(c, index, sp.port, members))
+                    .collect()
+            })
+            .collect();
         // Destination slots: declared ports, HBONE, and every Service target port.
         let mut extra: Vec<Vec<(Protocol, u16)>> = vec![Vec::new(); workloads.len()];
         for (index, service) in c.services.iter().enumerate() {
-            for sp in &service.ports {
-                for (endpoint, target) in service_endpoints(c, index, sp.port) {
+            for (p, sp) in service.ports.iter().enumerate() {
+                let of_port = endpoints.get(index).and_then(|e| e.get(p));
+                for &(endpoint, target) in of_port.into_iter().flatten() {
                     if let Some(list) = extra.get_mut(endpoint.0 as usize) {
                         list.push((sp.protocol, target));
                         list.push((Protocol::Tcp, target));
                     }
                 }
-                for w in workloads
-                    .iter()
-                    .filter(|w| mesh::service_selects(service, w))
-                {
+                let selected = members.get(index).into_iter().flatten();
+                for w in selected.filter_map(|&i| workloads.get(i)) {
                     if let Some(list) = extra.get_mut(w.id.0 as usize) {
                         if let PortRef::Number(n) = sp.target_port {
                             list.push((sp.protocol, n));
@@ -680,9 +741,10 @@ impl FastJudge {
         };
         let mut tcp_declared_pods = HashSet::default();
         for (index, s) in c.services.iter().enumerate() {
-            for p in &s.ports {
+            for (i, p) in s.ports.iter().enumerate() {
                 if tcp_name(&p.name) {
-                    tcp_declared_pods.extend(service_endpoints(c, index, p.port));
+                    let of_port = endpoints.get(index).and_then(|e| e.get(i));
+                    tcp_declared_pods.extend(of_port.into_iter().flatten().copied());
                 }
             }
         }
@@ -764,6 +826,7 @@ impl FastJudge {
             .chain(c.nodes.iter().map(|n| u32::from(n.ip)))
             .collect();
         FastJudge {
+            service_endpoints: endpoints,
             external_class,
             external_cuts,
             cluster_ips,
@@ -1565,11 +1628,9 @@ impl TableJob {
             cluster.workloads.iter().map(declared_ports).collect();
         let mut service_ports = Vec::new();
         for (index, service) in cluster.services.iter().enumerate() {
-            for sp in &service.ports {
-                let endpoints = service_endpoints(&cluster, index, sp.port)
-                    .into_iter()
-                    .map(|(w, _)| w)
-                    .collect();
+            for (p, sp) in service.ports.iter().enumerate() {
+                let of_port = judge.service_endpoints.get(index).and_then(|e| e.get(p));
+                let endpoints = of_port.into_iter().flatten().map(|&(w, _)| w).collect();
                 service_ports.push((index, sp.port, sp.protocol, endpoints));
             }
         }
@@ -1642,7 +1703,7 @@ impl TableJob {
 
     /// (rows judged, estimated total).
     pub fn progress(&self) -> (usize, usize) {
-        let done = self.builder.table.rows.len();
+        let done = self.builder.table.len();
         if self.stage == Stage::Done {
             (done, done)
         } else {
@@ -1678,8 +1739,8 @@ impl TableJob {
 
     /// Judge at least `budget` more rows (whole groups), or until done.
     pub fn step(&mut self, budget: usize) {
-        let target = self.builder.table.rows.len().saturating_add(budget.max(1));
-        while self.builder.table.rows.len() < target && self.stage != Stage::Done {
+        let target = self.builder.table.len().saturating_add(budget.max(1));
+        while self.builder.table.len() < target && self.stage != Stage::Done {
             // A caller that wants everything at once gets every core (native only).
             #[cfg(not(target_arch = "wasm32"))]
             if budget == usize::MAX && self.parallel_stage() {
@@ -1858,7 +1919,7 @@ impl TableJob {
             }
         });
         for (_, out) in lanes {
-            self.builder.table.rows.extend(out);
+            self.builder.table.append(out);
         }
         self.stage = next;
         true
@@ -1947,7 +2008,7 @@ impl TableJob {
                     self.builder
                         .push(flow.kind, flow.src, flow.dst, flow.protocol, flow.port, v);
                     if let Some(p) = flow.probe {
-                        let id = (self.builder.table.rows.len() - 1) as u32;
+                        let id = (self.builder.table.len() - 1) as u32;
                         self.builder.table.probes.insert(id, (p, flow.http));
                     }
                 }
