@@ -117,6 +117,9 @@ fn initial_state() -> State {
     res
 }
 
+/// Quiet time after the last change before the autosave (ms).
+const AUTOSAVE_MS: u32 = 400;
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(initial_state);
@@ -125,12 +128,39 @@ pub fn App() -> Html {
     let file_ref = use_node_ref();
     let embed = Rc::clone(&state.embed);
 
-    // Autosave (never in embed mode).
+    // Autosave (never in embed mode): AUTOSAVE_MS after the last change, and at once when the
+    // page is hidden or left (`pagehide`), so typing does not encode and store the whole text
+    // on every keystroke.
     {
         let embedded = embed.enabled;
+        let unsaved = use_mut_ref(|| None::<crate::share::Snapshot>);
+        let timer = use_mut_ref(|| None::<gloo::timers::callback::Timeout>);
+        {
+            let unsaved = Rc::clone(&unsaved);
+            use_effect_with(embedded, move |&embedded| {
+                let listener = (!embedded).then(|| web_sys::window()).flatten().map(|w| {
+                    gloo::events::EventListener::new(&w, "pagehide", move |_| {
+                        if let Some(snapshot) = unsaved.borrow_mut().take() {
+                            browser::save_autosave(&share::encode(&snapshot));
+                        }
+                    })
+                });
+                move || drop(listener)
+            });
+        }
         use_effect_with(state.snapshot(), move |snapshot| {
             if !embedded {
-                browser::save_autosave(&share::encode(snapshot));
+                *unsaved.borrow_mut() = Some(snapshot.clone());
+                let unsaved = Rc::clone(&unsaved);
+                // Replacing the handle cancels the previous timer.
+                *timer.borrow_mut() = Some(gloo::timers::callback::Timeout::new(
+                    AUTOSAVE_MS,
+                    move || {
+                        if let Some(snapshot) = unsaved.borrow_mut().take() {
+                            browser::save_autosave(&share::encode(&snapshot));
+                        }
+                    },
+                ));
             }
         });
     }

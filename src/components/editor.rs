@@ -20,6 +20,10 @@ const HIGHLIGHT_LIMIT: usize = 64_000;
 /// [`MAX_MARKS`]), so a long input does not put one element per line in the page.
 const GUTTER_LIMIT: u32 = 1500;
 const MAX_MARKS: usize = 500;
+/// Lines the overlay draws from the first line in view (more than a tall editor shows), and
+/// the margin above and below.
+const OVERLAY_LINES: u32 = 80;
+const OVERLAY_MARGIN: u32 = 20;
 /// Must match `.editor` line-height in `style.css` (13px × 1.5).
 const LINE_HEIGHT_PX: f64 = 19.5;
 
@@ -43,15 +47,19 @@ pub fn Editor(props: &EditorProps) -> Html {
     let overlay_ref = use_node_ref();
     let area_ref = use_node_ref();
     let dragging = use_state_eq(|| false);
+    // The first line in view: the coloured overlay draws only the lines around it.
+    let first_line = use_state_eq(|| 0u32);
 
     let sync_scroll = {
         let gutter_ref = gutter_ref.clone();
         let overlay_ref = overlay_ref.clone();
         let area_ref = area_ref.clone();
+        let first_line = first_line.clone();
         move || {
             let Some(area) = area_ref.cast::<HtmlTextAreaElement>() else {
                 return;
             };
+            first_line.set((f64::from(area.scroll_top()) / LINE_HEIGHT_PX).max(0.0) as u32);
             if let Some(gutter) = gutter_ref.cast::<HtmlElement>() {
                 gutter.set_scroll_top(area.scroll_top());
             }
@@ -72,10 +80,17 @@ pub fn Editor(props: &EditorProps) -> Html {
         let sync_scroll = sync_scroll.clone();
         Callback::from(move |_: Event| sync_scroll())
     };
-    // After every render the overlay follows the textarea (new text may change its size).
+    // After every render the overlay follows the textarea (new text may change its size), in
+    // the next animation frame: reading the textarea's scroll position right after the render
+    // would force a layout of the page inside the input event's task.
+    let frame = use_mut_ref(|| None::<gloo::render::AnimationFrame>);
     {
         let sync_scroll = sync_scroll.clone();
-        use_effect(sync_scroll);
+        use_effect(move || {
+            *frame.borrow_mut() = Some(gloo::render::request_animation_frame(move |_| {
+                sync_scroll();
+            }));
+        });
     }
     // Reveal requests: select the range (UTF-16 offsets) and scroll its line into view.
     {
@@ -152,12 +167,29 @@ pub fn Editor(props: &EditorProps) -> Html {
     let n_lines = props.line_index.line_count() as u32;
 
     // A large text is shown by the textarea itself (class `plain`), without an overlay copy.
+    // Otherwise the overlay draws the lines in view plus a margin (style and layout of every
+    // line on every keystroke cost more than a frame), between spacers as tall as the lines
+    // left out and as wide as the longest line, so it scrolls exactly like the textarea.
     let plain = props.text.len() > HIGHLIGHT_LIMIT;
     let overlay = if plain {
         html! {}
     } else {
+        let from = first_line.saturating_sub(OVERLAY_MARGIN);
+        let to = first_line
+            .saturating_add(OVERLAY_LINES + OVERLAY_MARGIN)
+            .min(n_lines);
+        let widest = props
+            .text
+            .split('\n')
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        // In `em` (line-height 1.5), so it holds at the embed's smaller font size too.
+        let spacer = |lines: u32| format!("height:{}em;width:{widest}ch", f64::from(lines) * 1.5);
         html! {
-            for (i, line) in props.text.split('\n').enumerate() {
+            <>
+            <div class="spacer" style={spacer(from)}></div>
+            for (i, line) in props.text.split('\n').enumerate().skip(from as usize).take(to.saturating_sub(from) as usize) {
                 <div class={classes!("line", in_focus(i as u32 + 1).then_some("focus"))}>
                     for (class, piece) in tokenize_line(line) {
                         <span class={class.css()}>{ piece }</span>
@@ -166,6 +198,8 @@ pub fn Editor(props: &EditorProps) -> Html {
                     { "\u{200b}" }
                 </div>
             }
+            <div class="spacer" style={spacer(n_lines.saturating_sub(to))}></div>
+            </>
         }
     };
 
