@@ -109,6 +109,12 @@ pub struct BySource {
 }
 
 impl BySource {
+    /// The egress and ingress bit rows of the source at `src` (bit `slot` of word `slot / 64`).
+    pub fn rows(&self, src: usize) -> Option<(&[u64], &[u64])> {
+        let range = src.checked_mul(self.words)?..src.checked_add(1)?.checked_mul(self.words)?;
+        Some((self.egress.get(range.clone())?, self.ingress.get(range)?))
+    }
+
     /// (egress, ingress) of the source at `src` on `slot` (as [`NpMatrix::sides_at`]).
     #[inline]
     pub fn sides(&self, src: usize, slot: usize) -> Option<(bool, bool)> {

@@ -1549,20 +1549,14 @@ fn unit_rows(shared: &Shared<'_>, lane: &mut Lane, stage: Stage, out: &mut Vec<F
                 return;
             };
             if let Stage::App(_) = stage {
-                for k in 0..app.len() {
-                    push(src, pods.row(judge, app, k, who, FlowKind::App));
-                }
+                pods.source_rows(judge, app, who, FlowKind::App, src, out);
                 return;
             }
             if !matches!(who.2, Plane::Ambient | Plane::Sidecar) {
                 return;
             }
-            for k in 0..app.len() {
-                push(src, pods.row(judge, app, k, who, FlowKind::Bypass));
-            }
-            for k in 0..services.len() {
-                push(src, pods.row(judge, services, k, who, FlowKind::Bypass));
-            }
+            pods.source_rows(judge, app, who, FlowKind::Bypass, src, out);
+            pods.source_rows(judge, services, who, FlowKind::Bypass, src, out);
         }
         Stage::Service(i) => {
             let (Some(sp), Some(&start)) =

@@ -789,6 +789,87 @@ impl PodRows {
         Some((t.kind, t.protocol, t.port, t.dst, verdict))
     }
 
+    /// Every row of `list` from the pod-network workload `who` (position, id, data plane),
+    /// asked as `asked` (App or Bypass), pushed to `out` with source id `src` — what
+    /// [`PodRows::row`] gives for each target in turn, in one pass over the list's templates
+    /// for that data plane with the source's NetworkPolicy bits and projections at hand.
+    pub(super) fn source_rows(
+        &mut self,
+        judge: &FastJudge,
+        list: &mut TargetList,
+        who: (usize, WorkloadId, Plane),
+        asked: FlowKind,
+        src: u32,
+        out: &mut Vec<super::FlowRow>,
+    ) {
+        let (s, sid, plane) = who;
+        let index = plane as usize + if asked == FlowKind::Bypass { 4 } else { 0 };
+        let len = list.hot.get(index).map_or(0, Vec::len);
+        for k in 0..len {
+            if list.hot.get(index).and_then(|h| h.get(k)).map(|t| t.state) == Some(UNBUILT) {
+                self.build(judge, list, k, index, plane, asked);
+            }
+        }
+        let Some((egress, ingress)) = judge.np_rows.rows(s) else {
+            for k in 0..len {
+                if let Some((kind, protocol, port, dst, v)) = self.row(judge, list, k, who, asked) {
+                    out.push(super::FlowRow {
+                        kind,
+                        protocol,
+                        port,
+                        verdict: v.0,
+                        decided_by: v.1,
+                        layers: v.2,
+                        src,
+                        dst,
+                    });
+                }
+            }
+            return;
+        };
+        // The source's ids in every projection column (a copy: the memos may grow below).
+        let ids: Vec<u32> = self.by_source.get(s).cloned().unwrap_or_default();
+        let Some(hot) = list.hot.get(index) else {
+            return;
+        };
+        let words = egress.len().min(ingress.len());
+        for (k, t) in hot.iter().enumerate() {
+            if t.owner == sid.0 || t.state == SKIP {
+                continue;
+            }
+            let (word, shift) = (t.slot as usize / 64, t.slot % 64);
+            let verdict = if t.state == FAST && word < words {
+                let code = if t.offset == NONE {
+                    0
+                } else {
+                    let value = ids
+                        .get(t.column as usize)
+                        .and_then(|&id| self.values.get(t.offset as usize + id as usize));
+                    match value {
+                        Some(&v) if v != NOT_COMPUTED => v,
+                        _ => self.code(judge, t.memo as usize, s),
+                    }
+                };
+                let e = egress.get(word).map_or(0, |w| (w >> shift & 1) as usize);
+                let i = ingress.get(word).map_or(0, |w| (w >> shift & 1) as usize);
+                let index = e | i << 1 | usize::from(code) << 2;
+                unpack(t.results.get(index).copied().unwrap_or(pack(NO_LEGS)))
+            } else {
+                self.slow(judge, list, k, index, (s, sid))
+            };
+            out.push(super::FlowRow {
+                kind: t.kind,
+                protocol: t.protocol,
+                port: t.port,
+                verdict: verdict.0,
+                decided_by: verdict.1,
+                layers: verdict.2,
+                src,
+                dst: t.dst,
+            });
+        }
+    }
+
     /// A row whose leg has no matrix slot: the reference NetworkPolicy evaluation.
     fn slow(
         &mut self,
