@@ -265,6 +265,8 @@ pub struct AnalysisJob {
     parse_units: usize,
     /// Units done before the table (monotonic).
     pre_done: usize,
+    /// The flow table, when it was built alongside the lints (native, all at once).
+    ready_table: Option<table::FlowTable>,
 }
 
 /// Bytes of YAML per work unit.
@@ -292,6 +294,7 @@ impl AnalysisJob {
             lints: Vec::new(),
             parse_units,
             pre_done: 0,
+            ready_table: None,
         }
     }
 
@@ -417,6 +420,41 @@ impl AnalysisJob {
                     linter: lints::Linter::with_roots(roots),
                 }
             }
+            // A caller that wants everything at once: the lints on one thread while the flow
+            // table is built on the others (native only; the same lints and table).
+            #[cfg(not(target_arch = "wasm32"))]
+            JobStage::Lint { cluster, linter }
+                if budget == usize::MAX
+                    && self.options.flows
+                    && linter.progress(&cluster).0 == 0 =>
+            {
+                let options = lint_options(&self.options.flow_options);
+                let cluster = std::sync::Arc::new(cluster);
+                let flow_options = std::sync::Arc::new(self.options.flow_options.clone());
+                let sources = &self.sources;
+                let (lints, table) = std::thread::scope(|scope| {
+                    let lints = scope.spawn(|| {
+                        let mut linter = linter;
+                        while !linter.is_done() {
+                            linter.step(sources, &cluster, &options, usize::MAX);
+                        }
+                        linter.finish()
+                    });
+                    let table = table::TableJob::new(cluster.clone(), flow_options).finish();
+                    match lints.join() {
+                        Ok(lints) => (lints, table),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                });
+                self.ready_table = Some(table);
+                let cluster = std::sync::Arc::try_unwrap(cluster).unwrap_or_else(|a| (*a).clone());
+                JobStage::Merge {
+                    cluster,
+                    lints,
+                    statuses: Vec::new(),
+                    next: 0,
+                }
+            }
             JobStage::Lint {
                 cluster,
                 mut linter,
@@ -493,6 +531,10 @@ impl AnalysisJob {
                         JobStage::Done(cluster, table::FlowTable::default())
                     }
                 }
+            }
+            JobStage::TableSetup(cluster) if self.ready_table.is_some() => {
+                self.pre_done = self.pre_total();
+                JobStage::Done(cluster, self.ready_table.take().unwrap_or_default())
             }
             JobStage::TableSetup(cluster) => {
                 let cluster = std::sync::Arc::new(cluster);
@@ -630,5 +672,46 @@ fn istio_status_diagnostic(
             )
             .with_help(help),
         )
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    /// The native parallel YAML pass gives the documents and diagnostics of the sequential one,
+    /// in order (a 300 KB input, over the size where the split starts, with syntax errors and
+    /// documents of different sizes spread through it).
+    #[test]
+    fn parallel_yaml_equals_sequential() {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < 300 * 1024 {
+            text.push_str(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n  namespace: ns{}\n  labels: {{app: a{}}}\n",
+                i % 7,
+                i % 13
+            ));
+            if i % 97 == 0 {
+                text.push_str("  bad: [unclosed\n");
+            }
+            for k in 0..(i % 5) {
+                text.push_str(&format!("  # padding {k}\n"));
+            }
+            text.push_str("---\n");
+            i += 1;
+        }
+        let id = parse::source_id(0);
+        let ranges = yaml::split_documents(&text);
+        assert!(ranges.len() > 1000);
+        let (mut docs, mut diags) = (Vec::new(), Vec::new());
+        for &range in &ranges {
+            yaml::parse_range(id, &text, range, &mut docs, &mut diags);
+        }
+        let (mut pdocs, mut pdiags) = (Vec::new(), Vec::new());
+        parse_ranges_parallel(id, &text, &ranges, &mut pdocs, &mut pdiags);
+        assert!(!diags.is_empty());
+        assert_eq!(format!("{pdocs:?}"), format!("{docs:?}"));
+        assert_eq!(pdiags, diags);
     }
 }
