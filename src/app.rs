@@ -138,7 +138,7 @@ pub fn App() -> Html {
         {
             let unsaved = Rc::clone(&unsaved);
             use_effect_with(embedded, move |&embedded| {
-                let listener = (!embedded).then(|| web_sys::window()).flatten().map(|w| {
+                let listener = (!embedded).then(web_sys::window).flatten().map(|w| {
                     gloo::events::EventListener::new(&w, "pagehide", move |_| {
                         if let Some(snapshot) = unsaved.borrow_mut().take() {
                             browser::save_autosave(&share::encode(&snapshot));

@@ -758,8 +758,9 @@ impl FastJudge {
                 DataPlane::Waypoint(_) => Plane::Waypoint,
             })
             .collect();
-        let mut classes: HashMap<(Vec<usize>, Vec<(Option<String>, Protocol, u16)>), u32> =
-            HashMap::new();
+        // (isolating ingress policies, container ports when named) → class.
+        type ClassKey = (Vec<usize>, Vec<(Option<String>, Protocol, u16)>);
+        let mut classes: HashMap<ClassKey, u32> = HashMap::new();
         let external_class: Vec<Option<u32>> = workloads
             .iter()
             .enumerate()

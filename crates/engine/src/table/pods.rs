@@ -58,6 +58,12 @@ impl Acc {
     }
 }
 
+/// A compact verdict: decision, deciding layer, per-layer decisions.
+pub(super) type Verdict = (Decision, Option<Layer>, Layers);
+
+/// One row as [`PodRows::row`] gives it: kind, protocol, port, target id, verdict.
+pub(super) type Row = (FlowKind, Protocol, u16, u32, Verdict);
+
 /// The verdict of a flow with no legs (its target does not resolve).
 pub(super) const NO_LEGS: (Decision, Option<Layer>, Layers) = (Decision::Unknown, None, Layers(0));
 
@@ -746,13 +752,7 @@ impl PodRows {
         k: usize,
         (s, sid, plane): (usize, WorkloadId, Plane),
         asked: FlowKind,
-    ) -> Option<(
-        FlowKind,
-        Protocol,
-        u16,
-        u32,
-        (Decision, Option<Layer>, Layers),
-    )> {
+    ) -> Option<Row> {
         let index = plane as usize + if asked == FlowKind::Bypass { 4 } else { 0 };
         let state = list.hot.get(index)?.get(k)?.state;
         if state == UNBUILT {
