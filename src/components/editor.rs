@@ -166,6 +166,13 @@ pub fn Editor(props: &EditorProps) -> Html {
     let in_focus = |line: u32| focus.is_some_and(|(a, b)| (a..=b).contains(&line));
     let n_lines = props.line_index.line_count() as u32;
 
+    // The lines drawn (0-based start, exclusive end): those in view plus a margin.
+    let window = (
+        first_line.saturating_sub(OVERLAY_MARGIN),
+        first_line
+            .saturating_add(OVERLAY_LINES + OVERLAY_MARGIN)
+            .min(n_lines),
+    );
     // A large text is shown by the textarea itself (class `plain`), without an overlay copy.
     // Otherwise the overlay draws the lines in view plus a margin (style and layout of every
     // line on every keystroke cost more than a frame), between spacers as tall as the lines
@@ -174,10 +181,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     let overlay = if plain {
         html! {}
     } else {
-        let from = first_line.saturating_sub(OVERLAY_MARGIN);
-        let to = first_line
-            .saturating_add(OVERLAY_LINES + OVERLAY_MARGIN)
-            .min(n_lines);
+        let (from, to) = window;
         let widest = props
             .text
             .split('\n')
@@ -208,7 +212,11 @@ pub fn Editor(props: &EditorProps) -> Html {
             {ondragover} {ondragleave} {ondrop}>
             if n_lines > GUTTER_LIMIT {
                 <div class="gutter compact" ref={gutter_ref} aria-hidden="true">
-                    <div class="numbers">{ (1..=n_lines).map(|l| l.to_string()).collect::<Vec<_>>().join("\n") }</div>
+                    // Only the numbers in view (+ margin), between spacers: a text node of
+                    // every number of a long input costs a long layout on paste.
+                    <div style={format!("height:{}em", f64::from(window.0) * 1.5)}></div>
+                    <div class="numbers">{ (window.0 + 1..=window.1).map(|l| l.to_string()).collect::<Vec<_>>().join("\n") }</div>
+                    <div style={format!("height:{}em", f64::from(n_lines.saturating_sub(window.1)) * 1.5)}></div>
                     for (line, sev) in marks.iter().take(MAX_MARKS) {
                         <div class={classes!("ln", "mark", sev.as_str(), lint_lines.contains_key(line).then_some("lint"))}
                             style={format!("top:{:.1}px", f64::from(line - 1) * LINE_HEIGHT_PX)}
