@@ -125,22 +125,34 @@ fn parse_ranges_parallel(
         rest = tail;
     }
     parts.push(rest);
-    let mut outputs: Vec<(Vec<yaml::Document>, Vec<Diagnostic>)> =
-        (1..parts.len()).map(|_| Default::default()).collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = outputs
-            .iter_mut()
-            .zip(parts.iter().skip(1))
-            .map(|((docs, diags), part)| scope.spawn(|| parse(part, docs, diags)))
+    let owned = |part: &[(usize, usize)]| {
+        let (mut docs, mut diags) = (Vec::new(), Vec::new());
+        parse(part, &mut docs, &mut diags);
+        (docs, diags)
+    };
+    let outputs: Vec<(Vec<yaml::Document>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        // A part whose thread cannot be started is parsed here afterwards.
+        let handles: Vec<_> = parts
+            .iter()
+            .skip(1)
+            .map(|&part| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || owned(part))
+                    .map_err(|_| part)
+            })
             .collect();
         if let Some(first) = parts.first() {
             parse(first, documents, diagnostics);
         }
-        for h in handles {
-            if let Err(panic) = h.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(part) => owned(part),
+            })
+            .collect()
     });
     for (docs, diags) in outputs {
         documents.extend(docs);
@@ -432,19 +444,27 @@ impl AnalysisJob {
                 let cluster = std::sync::Arc::new(cluster);
                 let flow_options = std::sync::Arc::new(self.options.flow_options.clone());
                 let sources = &self.sources;
-                let (lints, table) = std::thread::scope(|scope| {
-                    let lints = scope.spawn(|| {
-                        let mut linter = linter;
-                        while !linter.is_done() {
-                            linter.step(sources, &cluster, &options, usize::MAX);
-                        }
-                        linter.finish()
-                    });
-                    let table = table::TableJob::new(cluster.clone(), flow_options).finish();
-                    match lints.join() {
-                        Ok(lints) => (lints, table),
-                        Err(panic) => std::panic::resume_unwind(panic),
+                let run_lints = |mut linter: lints::Linter| {
+                    while !linter.is_done() {
+                        linter.step(sources, &cluster, &options, usize::MAX);
                     }
+                    linter.finish()
+                };
+                // The linter waits in a slot so that it can still run here when its thread
+                // cannot be started.
+                let slot = std::sync::Mutex::new(Some(linter));
+                let take = || slot.lock().ok().and_then(|mut s| s.take());
+                let (lints, table) = std::thread::scope(|scope| {
+                    let lints = std::thread::Builder::new()
+                        .spawn_scoped(scope, || take().map(run_lints).unwrap_or_default());
+                    let table = table::TableJob::new(cluster.clone(), flow_options).finish();
+                    let lints = match lints {
+                        Ok(h) => h
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        Err(_) => take().map(run_lints).unwrap_or_default(),
+                    };
+                    (lints, table)
                 });
                 self.ready_table = Some(table);
                 let cluster = std::sync::Arc::try_unwrap(cluster).unwrap_or_else(|a| (*a).clone());

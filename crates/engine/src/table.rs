@@ -1879,9 +1879,6 @@ impl TableJob {
             }
             _ => self.lane.app.len() + self.lane.services.len(),
         };
-        let mut lanes: Vec<(Lane, Vec<FlowRow>)> = (1..threads)
-            .map(|_| (self.lane.clone(), Vec::with_capacity(chunk * per_unit)))
-            .collect();
         let shared = Shared {
             judge: &self.judge,
             workloads: &self.workloads,
@@ -1890,30 +1887,45 @@ impl TableJob {
             src_ids: &self.src_ids,
         };
         let (main_lane, main_rows) = (&mut self.lane, &mut self.builder.table.rows);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = lanes
-                .iter_mut()
-                .enumerate()
-                .map(|(t, (lane, out))| {
-                    let range = ((t + 1) * chunk).min(units)..((t + 2) * chunk).min(units);
+        let outputs: Vec<Vec<FlowRow>> = std::thread::scope(|scope| {
+            // Each other chunk on its own thread with a copy of the memos; a chunk whose
+            // thread cannot be started runs here afterwards.
+            let handles: Vec<_> = (1..threads)
+                .map(|t| {
+                    let range = (t * chunk).min(units)..((t + 1) * chunk).min(units);
+                    let mut lane = main_lane.clone();
                     let shared = &shared;
-                    scope.spawn(move || {
-                        for u in range {
-                            unit_rows(shared, lane, make(u), out);
-                        }
-                    })
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, move || {
+                            let mut out = Vec::with_capacity(range.len() * per_unit);
+                            for u in range {
+                                unit_rows(shared, &mut lane, make(u), &mut out);
+                            }
+                            out
+                        })
+                        .map_err(|_| (t * chunk).min(units)..((t + 1) * chunk).min(units))
                 })
                 .collect();
             for u in 0..chunk.min(units) {
                 unit_rows(&shared, main_lane, make(u), main_rows);
             }
-            for h in handles {
-                if let Err(panic) = h.join() {
-                    std::panic::resume_unwind(panic);
-                }
-            }
+            handles
+                .into_iter()
+                .map(|h| match h {
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(range) => {
+                        let mut out = Vec::new();
+                        for u in range {
+                            unit_rows(&shared, main_lane, make(u), &mut out);
+                        }
+                        out
+                    }
+                })
+                .collect()
         });
-        for (_, out) in lanes {
+        for out in outputs {
             self.builder.table.append(out);
         }
         self.stage = next;
