@@ -37,6 +37,8 @@ pub mod source;
 pub mod table;
 pub mod verdict;
 pub mod whatif;
+#[cfg(not(target_arch = "wasm32"))]
+mod workers;
 pub mod yaml;
 
 pub use diagnostics::{Diagnostic, Severity};
@@ -144,15 +146,7 @@ fn parse_ranges_parallel(
         if let Some(first) = parts.first() {
             parse(first, documents, diagnostics);
         }
-        handles
-            .into_iter()
-            .map(|h| match h {
-                Ok(h) => h
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                Err(part) => owned(part),
-            })
-            .collect()
+        workers::join_in_order(handles, owned)
     });
     for (docs, diags) in outputs {
         documents.extend(docs);

@@ -1909,21 +1909,13 @@ impl TableJob {
             for u in 0..chunk.min(units) {
                 unit_rows(&shared, main_lane, make(u), main_rows);
             }
-            handles
-                .into_iter()
-                .map(|h| match h {
-                    Ok(h) => h
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                    Err(range) => {
-                        let mut out = Vec::new();
-                        for u in range {
-                            unit_rows(&shared, main_lane, make(u), &mut out);
-                        }
-                        out
-                    }
-                })
-                .collect()
+            crate::workers::join_in_order(handles, |range| {
+                let mut out = Vec::new();
+                for u in range {
+                    unit_rows(&shared, main_lane, make(u), &mut out);
+                }
+                out
+            })
         });
         for out in outputs {
             self.builder.table.append(out);
