@@ -34,15 +34,15 @@ use crate::model::{Cluster, PortRef, Protocol, Workload};
 use crate::netpol::{NetworkPolicy, NpProfile, PeerKind, Rule};
 use crate::selector::Labels;
 
-/// A fixed-size bit set.
+/// A fixed-size bit set (over workload positions or matrix slots; also the lints' sets).
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Bits(Vec<u64>);
+pub(crate) struct Bits(Vec<u64>);
 
 impl Bits {
-    fn new(len: usize) -> Bits {
+    pub(crate) fn new(len: usize) -> Bits {
         Bits(vec![0; len.div_ceil(64)])
     }
-    fn full(len: usize) -> Bits {
+    pub(crate) fn full(len: usize) -> Bits {
         let mut b = Bits(vec![u64::MAX; len.div_ceil(64)]);
         if len % 64 != 0 {
             if let Some(last) = b.0.last_mut() {
@@ -51,30 +51,38 @@ impl Bits {
         }
         b
     }
-    fn set(&mut self, i: usize) {
+    pub(crate) fn set(&mut self, i: usize) {
         if let Some(w) = self.0.get_mut(i / 64) {
             *w |= 1 << (i % 64);
         }
     }
-    fn get(&self, i: usize) -> bool {
+    pub(crate) fn unset(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+    pub(crate) fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
-    fn or(&mut self, other: &Bits) {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+    pub(crate) fn or(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a |= b;
         }
     }
-    fn and(&mut self, other: &Bits) {
+    pub(crate) fn and(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= b;
         }
     }
-    fn and_not(&mut self, other: &Bits) {
+    pub(crate) fn and_not(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= !b;
         }
     }
-    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn ones(&self) -> impl Iterator<Item = usize> + '_ {
         self.0.iter().enumerate().flat_map(|(i, &w)| {
             let mut w = w;
             std::iter::from_fn(move || {

@@ -1145,28 +1145,12 @@ impl FastJudge {
                             dst_port: spec.port,
                             service,
                         };
-                        let from_wp = |proxy: LegProxy| CLeg {
-                            leg: mk(wp_ep, t_ep, Protocol::Tcp, crate::istio::legs::HBONE_PORT),
-                            proxy,
-                            src_ip: wpw.ip(),
-                            identity: Some(wi),
-                            dst_ip: t_ip,
-                            dst_port: t_port,
+                        let leg2 = waypoint_leg(
+                            (wp_ep, wpw.ip(), wi),
+                            (t_ep, t_ip, di, dst_plane),
+                            t_port,
                             service,
-                        };
-                        let leg2 = match dst_plane {
-                            Plane::Ambient => from_wp(LegProxy::Ztunnel(di)),
-                            Plane::Sidecar => from_wp(LegProxy::Sidecar(di)),
-                            Plane::None | Plane::Waypoint => CLeg {
-                                leg: mk(wp_ep, t_ep, Protocol::Tcp, t_port),
-                                proxy: LegProxy::None,
-                                src_ip: wpw.ip(),
-                                identity: None,
-                                dst_ip: t_ip,
-                                dst_port: t_port,
-                                service,
-                            },
-                        };
+                        );
                         return Some(Legs::two(leg1, leg2));
                     }
                 }
@@ -1425,6 +1409,45 @@ impl FastJudge {
                 self.waypoints.insert(id, info);
             }
         }
+    }
+}
+
+/// The leg from a waypoint (endpoint, address, position) to the destination (endpoint,
+/// address, position, data plane) on target port `t_port` (`istio::legs::plan`, SEMANTICS §0):
+/// HBONE to a meshed destination's ztunnel or sidecar with the waypoint's identity, plaintext
+/// on the target port otherwise.
+fn waypoint_leg(
+    (wp_ep, wp_ip, wp): (Endpoint, Ipv4Addr, usize),
+    (t_ep, t_ip, di, dst_plane): (Endpoint, Ipv4Addr, usize, Plane),
+    t_port: u16,
+    service: Option<usize>,
+) -> CLeg {
+    let (port, proxy, identity) = match dst_plane {
+        Plane::Ambient => (
+            crate::istio::legs::HBONE_PORT,
+            LegProxy::Ztunnel(di),
+            Some(wp),
+        ),
+        Plane::Sidecar => (
+            crate::istio::legs::HBONE_PORT,
+            LegProxy::Sidecar(di),
+            Some(wp),
+        ),
+        Plane::None | Plane::Waypoint => (t_port, LegProxy::None, None),
+    };
+    CLeg {
+        leg: Leg {
+            src: wp_ep,
+            dst: t_ep,
+            protocol: Protocol::Tcp,
+            port,
+        },
+        proxy,
+        src_ip: wp_ip,
+        identity,
+        dst_ip: t_ip,
+        dst_port: t_port,
+        service,
     }
 }
 

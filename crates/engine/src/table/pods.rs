@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use super::{CLeg, FastJudge, Layers, LegProxy, Plane, ProxyId, OTHER};
+use super::{CLeg, FastJudge, Layers, Plane, ProxyId, OTHER};
 use crate::flows::{classify_by, Enrolment, FlowKind, FlowSource, FlowSpec, FlowTarget};
 use crate::istio::legs::HBONE_PORT;
 use crate::istio::model::MtlsMode;
@@ -541,33 +541,12 @@ impl PodRows {
                 port,
                 declared(judge, id, port),
             );
-            // The leg from the waypoint, as `FastJudge::plan` builds it.
-            let from_wp = |proxy: LegProxy| CLeg {
-                leg: Leg {
-                    src: Endpoint::Pod(id),
-                    dst: Endpoint::Pod(dst_id),
-                    protocol: Protocol::Tcp,
-                    port: HBONE_PORT,
-                },
-                proxy,
-                src_ip: wp_ip,
-                identity: Some(pos),
-                dst_ip: t_ip,
-                dst_port: t_port,
+            let leg2 = super::waypoint_leg(
+                (Endpoint::Pod(id), wp_ip, pos),
+                (Endpoint::Pod(dst_id), t_ip, di, dst_plane),
+                t_port,
                 service,
-            };
-            let leg2 = match dst_plane {
-                Plane::Ambient => from_wp(LegProxy::Ztunnel(di)),
-                Plane::Sidecar => from_wp(LegProxy::Sidecar(di)),
-                Plane::None | Plane::Waypoint => CLeg {
-                    leg: Leg {
-                        port: t_port,
-                        ..from_wp(LegProxy::None).leg
-                    },
-                    identity: None,
-                    ..from_wp(LegProxy::None)
-                },
-            };
+            );
             let (e, i) = judge.np(&leg2.leg);
             let p = judge.proxy(&leg2, &spec);
             Some(Waypoint {
